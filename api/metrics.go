@@ -1,6 +1,7 @@
 package api
 
 import (
+	"database/sql"
 	"strconv"
 	"time"
 
@@ -76,4 +77,42 @@ func (m *Metrics) ObserveJWKSRefresh(err error) {
 		result = "error"
 	}
 	m.jwks.WithLabelValues(result).Inc()
+}
+
+// dbStatsCollector exports the connection pool's statistics at scrape time.
+type dbStatsCollector struct {
+	stats                              func() sql.DBStats
+	open, inUse, idle, waits, waitSecs *prometheus.Desc
+}
+
+// NewDBStatsCollector exports pool statistics read from stats at each scrape.
+func NewDBStatsCollector(stats func() sql.DBStats) prometheus.Collector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("warden_db_"+name, help, nil, nil)
+	}
+	return &dbStatsCollector{
+		stats:    stats,
+		open:     d("open_connections", "Open connections to the database."),
+		inUse:    d("in_use_connections", "Connections in use."),
+		idle:     d("idle_connections", "Idle connections."),
+		waits:    d("wait_count_total", "Connections waited for."),
+		waitSecs: d("wait_duration_seconds_total", "Time spent waiting for a connection."),
+	}
+}
+
+func (c *dbStatsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.open
+	ch <- c.inUse
+	ch <- c.idle
+	ch <- c.waits
+	ch <- c.waitSecs
+}
+
+func (c *dbStatsCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(s.OpenConnections))
+	ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, float64(s.InUse))
+	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(s.Idle))
+	ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(s.WaitCount))
+	ch <- prometheus.MustNewConstMetric(c.waitSecs, prometheus.CounterValue, s.WaitDuration.Seconds())
 }

@@ -55,7 +55,7 @@ func serve(ctx context.Context, cfg Config, migrate bool, log *slog.Logger, stdo
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(db.DB.DB, "warden"))
+		api.NewDBStatsCollector(db.Stats))
 	metrics := api.NewMetrics(reg)
 
 	decisionLog, closeLog, err := openDecisionLog(cfg.DecisionLog, stdout)
