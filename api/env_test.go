@@ -170,6 +170,8 @@ func (e *env) do(method, path, token string, body any) response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	// Every response of every API test must match the OpenAPI document.
+	checkResponse(e.t, method, path, resp.StatusCode, resp.Header, raw)
 	return response{status: resp.StatusCode, header: resp.Header, body: raw}
 }
 
