@@ -130,23 +130,31 @@ func StartWith(ctx context.Context, opts Options) (*Server, error) {
 		return s, nil
 	}
 
-	if s.port, err = s.choosePort(); err != nil {
-		return nil, err
-	}
-	if err := s.writeConf(opts.Ephemeral); err != nil {
-		return nil, err
-	}
-	if opts.Ephemeral {
-		err = s.startChild()
-	} else {
-		err = s.startDaemon(ctx)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := s.waitReady(ctx); err != nil {
+	// A free port can be taken by another server (a parallel test binary)
+	// between choosing it and binding it: then start again on another one.
+	for attempt := 1; ; attempt++ {
+		if s.port, err = s.choosePort(); err != nil {
+			return nil, err
+		}
+		if err := s.writeConf(opts.Ephemeral); err != nil {
+			return nil, err
+		}
+		if opts.Ephemeral {
+			err = s.startChild()
+		} else {
+			err = s.startDaemon(ctx)
+		}
+		if err == nil {
+			err = s.waitReady(ctx)
+		}
+		if err == nil {
+			break
+		}
 		_ = s.Stop()
-		return nil, err
+		if !errors.Is(err, errPortTaken) || attempt == 3 {
+			return nil, err
+		}
+		log.Warn("postgres port taken by another server, retrying", "port", s.port)
 	}
 	log.Info("postgres started", "dir", dir, "port", s.port, "bin", s.bin,
 		"elapsed", time.Since(begin).Round(time.Millisecond))
@@ -578,18 +586,43 @@ func (s *Server) waitReady(ctx context.Context) error {
 	for {
 		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
 		err = db.PingContext(pctx)
-		pcancel()
 		if err == nil {
-			return nil
+			err = s.checkOwnServer(pctx, db)
+			pcancel()
+			if err == nil || errors.Is(err, errPortTaken) {
+				return err
+			}
 		}
+		pcancel()
 		select {
 		case <-s.exited: // nil, so never ready, unless the server is our child
-			return fmt.Errorf("pglocal: postgres exited during start-up\n%s", s.logTail())
+			tail := s.logTail()
+			if strings.Contains(tail, "already in use") {
+				return fmt.Errorf("%w: postgres exited during start-up\n%s", errPortTaken, tail)
+			}
+			return fmt.Errorf("pglocal: postgres exited during start-up\n%s", tail)
 		case <-ctx.Done():
 			return fmt.Errorf("pglocal: postgres on port %d not ready: %w (last error: %v)\n%s", s.port, ctx.Err(), err, s.logTail())
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
+}
+
+// errPortTaken says the server answering on our port is not the one in our directory.
+var errPortTaken = errors.New("pglocal: another server answers on the chosen port")
+
+// checkOwnServer makes sure the server that answered runs from our directory.
+func (s *Server) checkOwnServer(ctx context.Context, db *sql.DB) error {
+	var dataDir string
+	if err := db.QueryRowContext(ctx, "SHOW data_directory").Scan(&dataDir); err != nil {
+		return err
+	}
+	want, err1 := filepath.EvalSymlinks(s.dir)
+	got, err2 := filepath.EvalSymlinks(dataDir)
+	if err1 != nil || err2 != nil || want != got {
+		return fmt.Errorf("%w (port %d serves %s)", errPortTaken, s.port, dataDir)
+	}
+	return nil
 }
 
 func (s *Server) stopChild() error {
