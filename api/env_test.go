@@ -35,7 +35,7 @@ const (
 // env is a whole Warden over real HTTP: a fresh PostgreSQL database, the embedded
 // policy (or one from a directory), a development issuer serving its JWKS.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	issuer *auth.DevIssuer
 	db     *repo.DB
@@ -47,7 +47,7 @@ type envOptions struct {
 	policyDir string
 }
 
-func newEnv(t *testing.T, opts ...envOptions) *env {
+func newEnv(t testing.TB, opts ...envOptions) *env {
 	t.Helper()
 	var o envOptions
 	if len(opts) > 0 {
@@ -117,14 +117,14 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
 	}
 }
 
-func (r response) problem(t *testing.T) map[string]any {
+func (r response) problem(t testing.TB) map[string]any {
 	t.Helper()
 	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("Content-Type = %q, want application/problem+json (body %s)", ct, r.body)

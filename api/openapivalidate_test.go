@@ -374,7 +374,7 @@ func clip(b []byte) string {
 // must be one documented for it, required headers must be present and the body
 // must validate against the documented schema. A path no template matches must
 // be a 404, and a known path with an undocumented method a 405.
-func checkResponse(t *testing.T, method, path string, status int, header http.Header, body []byte) {
+func checkResponse(t testing.TB, method, path string, status int, header http.Header, body []byte) {
 	t.Helper()
 	spec, err := loadOpenAPI()
 	if err != nil {
