@@ -26,7 +26,7 @@ var serverOwned = map[string]bool{
 }
 
 // readJSON reads the body and checks it is well-formed JSON: 413 past the limit,
-// 415 for another media type, 400 for anything that does not parse.
+// 422 naming Content-Type for another media type, 400 for anything that does not parse.
 func readJSON(c *gin.Context) (json.RawMessage, error) {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -114,6 +114,10 @@ func (d member) str(name string) (v string, sent, null bool) {
 	} else if err := json.Unmarshal(raw, &v); err != nil {
 		d.fail(name, "must be a string")
 		return "", false, false
+	} else if strings.ContainsRune(v, 0) {
+		// PostgreSQL cannot store NUL in text; refuse it here, by name.
+		d.fail(name, "must not contain NUL characters")
+		return "", false, false
 	}
 	return v, true, false
 }
@@ -151,6 +155,12 @@ func (d member) timestamp(name string) (v time.Time, sent, null bool) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		d.fail(name, "must be an RFC 3339 date-time, e.g. 2026-12-31T17:00:00Z")
+		return time.Time{}, false, false
+	}
+	// An offset can push a parsed time outside the years JSON and clients can
+	// represent; such a value must never reach the database.
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		d.fail(name, "must be between years 0001 and 9999 in UTC")
 		return time.Time{}, false, false
 	}
 	return t.UTC(), true, false
@@ -242,10 +252,12 @@ func decodeArray(raw json.RawMessage, min, max int) ([]json.RawMessage, error) {
 	return items, nil
 }
 
-// pathID parses the positive integer {id} of a route.
+// pathID parses the positive integer {id} of a route, in its one canonical
+// form: no sign, no leading zeros, so each resource has exactly one URL.
 func pathID(c *gin.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
+	raw := c.Param("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
 		return 0, warden.Invalid([]warden.FieldError{{Field: "id", Message: "must be a positive integer"}})
 	}
 	return id, nil

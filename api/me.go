@@ -126,24 +126,32 @@ func (s *Server) handleMeCan(c *gin.Context) {
 	respondJSON(c, http.StatusOK, out)
 }
 
+// readAction names, per resource type, the decision that says whether a
+// subject may see a row at all.
+func readAction(typ string) string { return typ + "s:read" }
+
 // can decides one question. With an id the resource is loaded from the subject's
-// tenant; without, the question is about a new resource of that type.
+// tenant and must first be readable by the subject: a row it cannot read answers
+// exactly like a missing one, whatever the action asked, so no answer reveals
+// that a row exists. Without an id the question is about a new resource of
+// that type in the subject's tenant.
 func (s *Server) can(c *gin.Context, action, typ string, id int64) (canAnswer, error) {
 	sub := subjectOf(c)
 	res := warden.Resource{Type: typ, TenantID: sub.Tenant, OwnerID: sub.ID}
+	missing := canAnswer{Allowed: false, Reason: typ + " not found"}
 	if id != 0 {
 		var err error
 		res, err = s.loadResource(c, typ, id)
 		if warden.ErrorCode(err) == warden.ENOTFOUND {
-			return canAnswer{Allowed: false, Reason: typ + " not found"}, nil
+			return missing, nil
 		} else if err != nil {
 			return canAnswer{}, err
 		}
+		if !s.decide(c, readAction(typ), res).Allow {
+			return missing, nil
+		}
 	}
 	d := s.decide(c, action, res)
-	if !d.Allow && !d.Visible && id != 0 {
-		return canAnswer{Allowed: false, Reason: typ + " not found"}, nil
-	}
 	a := canAnswer{Allowed: d.Allow}
 	if !d.Allow && len(d.Reasons) > 0 {
 		a.Reason = d.Reasons[0]

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -99,6 +100,9 @@ func (q *query) text(name string, max int) *string {
 	v := q.v.Get(name)
 	if len(v) > max {
 		q.fail(name, fmt.Sprintf("must be at most %d bytes", max))
+		return nil
+	} else if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {
+		q.fail(name, "must be UTF-8 text without NUL characters")
 		return nil
 	}
 	return &v

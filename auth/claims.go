@@ -21,6 +21,8 @@ func (n claimNames) subject(tok jwt.Token) (*warden.Subject, error) {
 	sub := tok.Subject()
 	if strings.TrimSpace(sub) == "" {
 		return nil, unauthenticated("token has no subject")
+	} else if len(sub) > 255 || strings.ContainsFunc(sub, isControl) {
+		return nil, badClaim("sub")
 	}
 	s := &warden.Subject{ID: sub}
 	var err error
@@ -33,6 +35,8 @@ func (n claimNames) subject(tok jwt.Token) (*warden.Subject, error) {
 	tenant, err := stringClaim(tok, n.tenant)
 	if err != nil {
 		return nil, err
+	} else if len(tenant) > 255 || strings.ContainsFunc(tenant, isControl) {
+		return nil, badClaim(n.tenant)
 	}
 	if s.Roles, err = listClaim(tok, n.role); err != nil {
 		return nil, err
@@ -59,6 +63,10 @@ func (n claimNames) subject(tok jwt.Token) (*warden.Subject, error) {
 	}
 	return s, nil
 }
+
+// isControl reports characters no identifier may hold: they cannot be stored
+// (PostgreSQL refuses NUL in text) and would forge log lines.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // stringClaim returns a string claim; absent and null read as "".
 func stringClaim(tok jwt.Token, name string) (string, error) {
