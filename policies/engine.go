@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -173,6 +174,18 @@ func load(ctx context.Context, dir fs.FS) (*state, error) {
 	compiler := ast.NewCompiler().
 		WithStrict(true).
 		WithEnablePrintStatements(false)
+	// With the input schema beside the policy, the compiler type-checks every
+	// reference to input: a misspelt field stops start-up and refuses a reload,
+	// as `opa check --schema` does in CI.
+	if raw, err := fs.ReadFile(fsys, schemaPath); err == nil {
+		var schema any
+		if err := json.Unmarshal(raw, &schema); err != nil {
+			return nil, fmt.Errorf("load input schema %s: %w", schemaPath, err)
+		}
+		schemas := ast.NewSchemaSet()
+		schemas.Put(ast.SchemaRootRef, schema)
+		compiler = compiler.WithSchemas(schemas)
+	}
 	compiler.Compile(res.ParsedModules())
 	if compiler.Failed() {
 		return nil, fmt.Errorf("compile policy: %w", compiler.Errors)
@@ -271,6 +284,9 @@ func skipNonPolicy(abspath string, info fs.FileInfo, _ int) bool {
 	return !isPolicyFile(abspath)
 }
 
+// schemaPath is where the JSON schema of the input document lives in a bundle.
+const schemaPath = "schemas/input.json"
+
 func isPolicyFile(name string) bool {
 	base := path.Base(name)
 	switch {
@@ -301,7 +317,7 @@ func snapshot(fsys fs.FS) (fs.FS, string, error) {
 			}
 			return nil
 		}
-		if !isPolicyFile(p) {
+		if !isPolicyFile(p) && p != schemaPath {
 			return nil
 		}
 		b, err := fs.ReadFile(fsys, p)

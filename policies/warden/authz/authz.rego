@@ -26,6 +26,13 @@ decision := {"allow": allow, "visible": visible, "reasons": reasons}
 # entrypoint: true
 effective_permissions := _permissions(_principal)
 
+# METADATA
+# title: Allow
+# description: |
+#   True when every requirement of input.action holds: a known action, a
+#   subject when the action needs one, membership, permissions, the route's
+#   tenant roles, the tenant of the resource and access to the row.
+# scope: document
 default allow := false
 
 # Every requirement is checked in its good state: a missing field leaves it
@@ -40,6 +47,13 @@ allow if {
 	_access_ok
 }
 
+# METADATA
+# title: Visible
+# description: |
+#   True when the subject may learn that the resource exists: always when
+#   allowed; for an action not about one row, when the tenant check passes;
+#   for a row, when the subject could see that row.
+# scope: document
 default visible := false
 
 visible if allow
@@ -54,7 +68,12 @@ visible if {
 	_sees
 }
 
-# A deny always carries at least one reason, so callers can show reasons[0].
+# METADATA
+# title: Reasons
+# description: |
+#   Why the decision denies, most fundamental first; empty when allowed. A
+#   deny always carries at least one reason, so callers can show reasons[0].
+# scope: document
 default reasons := ["denied by policy"]
 
 reasons := [] if allow
