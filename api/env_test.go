@@ -45,6 +45,7 @@ type env struct {
 
 type envOptions struct {
 	policyDir string
+	jwksDown  bool // the issuer's JWKS endpoint never answers
 }
 
 func newEnv(t testing.TB, opts ...envOptions) *env {
@@ -66,6 +67,9 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	}
 	jwks := httptest.NewServer(issuer.JWKSHandler())
 	t.Cleanup(jwks.Close)
+	if o.jwksDown {
+		jwks.Close()
+	}
 	reg := prometheus.NewRegistry()
 	metrics := api.NewMetrics(reg)
 	engine, err := policies.New(ctx, policies.Options{Dir: o.policyDir, OnDecision: metrics.ObserveDecision})

@@ -97,3 +97,15 @@ func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+func TestJWKSUnreachableAnswers503(t *testing.T) {
+	e := newEnv(t, envOptions{jwksDown: true})
+	tok := e.member("alice", "acme", "member")
+	r := e.must(http.StatusServiceUnavailable, "GET", "/api/me", tok, nil)
+	if r.header.Get("Retry-After") == "" {
+		t.Errorf("503 without Retry-After")
+	}
+	// A token that is bad on its face is still a 401, keys or not.
+	e.must(http.StatusUnauthorized, "GET", "/api/me", "not.a.jwt", nil)
+	e.must(http.StatusServiceUnavailable, "GET", "/readyz", "", nil)
+}
