@@ -12,8 +12,8 @@ import (
 // registerAdminRoutes mounts the routes of a group whose guard already required
 // a tenant administrator or a platform admin.
 func (s *Server) registerAdminRoutes(rg *gin.RouterGroup) {
-	rg.GET("/users", s.handleAdminUsers)
-	rg.GET("/stats", s.handleAdminStats)
+	rg.GET("/users", handle(s.handleAdminUsers))
+	rg.GET("/stats", handle(s.handleAdminStats))
 }
 
 // adminScope asks the policy how wide an admin read may go: every tenant (nil)
@@ -29,45 +29,41 @@ func (s *Server) adminScope(c *gin.Context, action string) (*string, error) {
 	return &sub.Tenant, nil
 }
 
-func (s *Server) handleAdminUsers(c *gin.Context) {
+func (s *Server) handleAdminUsers(c *gin.Context) error {
 	q := newQuery(c, "skip", "limit")
 	offset := q.intIn("skip", 0, 0, maxInt)
 	limit := min(q.intIn("limit", warden.ListLimitDefault, 1, maxInt), warden.ListLimitMax)
 	if err := q.err(); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	tenant, err := s.adminScope(c, "users:read")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	users, err := timeDB(c, func(ctx context.Context) ([]*warden.User, error) {
 		return s.users.FindUsers(ctx, tenant, limit, offset)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusOK, nonNil(users))
+	return nil
 }
 
-func (s *Server) handleAdminStats(c *gin.Context) {
+func (s *Server) handleAdminStats(c *gin.Context) error {
 	if err := newQuery(c).err(); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	tenant, err := s.adminScope(c, "stats:read")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	stats, err := timeDB(c, func(ctx context.Context) ([]warden.TenantStats, error) {
 		return s.users.Stats(ctx, tenant)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusOK, gin.H{"tenants": nonNil(stats)})
+	return nil
 }

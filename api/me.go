@@ -11,42 +11,44 @@ import (
 )
 
 func (s *Server) registerMeRoutes(rg *gin.RouterGroup) {
-	rg.GET("/me", s.handleMe)
-	rg.GET("/me/permissions", s.handleMePermissions)
-	rg.POST("/me/can", s.handleMeCan)
+	rg.GET("/me", handle(s.handleMe))
+	rg.GET("/me/permissions", handle(s.handleMePermissions))
+	rg.POST("/me/can", handle(s.handleMeCan))
 }
 
-func (s *Server) handleMe(c *gin.Context) {
+func (s *Server) handleMe(c *gin.Context) error {
 	sub := subjectOf(c)
 	respondJSON(c, http.StatusOK, gin.H{
 		"id": sub.ID, "email": sub.Email, "name": sub.Name, "tenant": sub.Tenant,
 		"tenant_roles": sub.TenantRoles, "roles": sub.Roles, "permissions": sub.Permissions,
 	})
+	return nil
 }
 
-func (s *Server) handleMePermissions(c *gin.Context) {
+func (s *Server) handleMePermissions(c *gin.Context) error {
 	sub := subjectOf(c)
 	t0 := s.now()
 	perms, err := s.authz.Permissions(c.Request.Context(), sub)
 	state(c).authz += s.now().Sub(t0)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusOK, gin.H{"tenant": sub.Tenant, "permissions": nonNil(perms)})
+	return nil
 }
 
 // handlePublic greets anyone; a token, when sent, must be valid.
-func (s *Server) handlePublic(c *gin.Context) {
+func (s *Server) handlePublic(c *gin.Context) error {
 	if sub := subjectOf(c); sub != nil {
 		name := sub.Name
 		if name == "" {
 			name = sub.ID
 		}
 		respondJSON(c, http.StatusOK, gin.H{"message": "Hello, " + name + "!", "authenticated": true})
-		return
+		return nil
 	}
 	respondJSON(c, http.StatusOK, gin.H{"message": "Hello, guest!", "authenticated": false})
+	return nil
 }
 
 const maxCanQuestions = 100
@@ -59,16 +61,14 @@ type canAnswer struct {
 // handleMeCan answers many "may I?" questions in one round trip. A question about
 // a resource the subject cannot see answers exactly like one about a missing
 // resource, so the endpoint reveals nothing about existence.
-func (s *Server) handleMeCan(c *gin.Context) {
+func (s *Server) handleMeCan(c *gin.Context) error {
 	raw, err := readJSON(c)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	items, err := decodeArray(raw, 1, maxCanQuestions)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	type question struct {
 		action string
@@ -111,19 +111,18 @@ func (s *Server) handleMeCan(c *gin.Context) {
 		qs[i].id, _ = rd.integer("id")
 	}
 	if err := warden.Invalid(errs); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	out := make([]canAnswer, len(qs))
 	for i, q := range qs {
 		a, err := s.can(c, q.action, q.typ, q.id)
 		if err != nil {
-			writeError(c, err)
-			return
+			return err
 		}
 		out[i] = a
 	}
 	respondJSON(c, http.StatusOK, out)
+	return nil
 }
 
 // readAction names, per resource type, the decision that says whether a

@@ -236,3 +236,33 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func respondJSON(c *gin.Context, status int, body any) {
 	respond(c, status, "application/json; charset=utf-8", body)
 }
+
+// handle adapts a handler that returns its error: the error is answered in one
+// place, so no handler can forget to stop after writing one.
+func handle(h func(c *gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			writeError(c, err)
+		}
+	}
+}
+
+// body reads the request's JSON body and decodes it with decode.
+func body[T any](c *gin.Context, decode func(json.RawMessage) (T, error)) (T, error) {
+	raw, err := readJSON(c)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decode(raw)
+}
+
+// deleted runs a delete and answers 204.
+func (s *Server) deleted(c *gin.Context, del func(ctx context.Context) error) error {
+	_, err := timeDB(c, func(ctx context.Context) (struct{}, error) { return struct{}{}, del(ctx) })
+	if err != nil {
+		return err
+	}
+	respond(c, http.StatusNoContent, "", nil)
+	return nil
+}

@@ -13,15 +13,15 @@ import (
 
 // registerPostReadRoutes mounts the optional-auth post routes.
 func (s *Server) registerPostReadRoutes(rg *gin.RouterGroup) {
-	rg.GET("/posts", s.handlePostList)
-	rg.GET("/posts/:id", s.handlePostGet)
+	rg.GET("/posts", handle(s.handlePostList))
+	rg.GET("/posts/:id", handle(s.handlePostGet))
 }
 
 // registerPostWriteRoutes mounts the post routes that need a subject.
 func (s *Server) registerPostWriteRoutes(rg *gin.RouterGroup) {
-	rg.POST("/posts", s.handlePostCreate)
-	rg.PATCH("/posts/:id", s.handlePostUpdate)
-	rg.DELETE("/posts/:id", s.handlePostDelete)
+	rg.POST("/posts", handle(s.handlePostCreate))
+	rg.PATCH("/posts/:id", handle(s.handlePostUpdate))
+	rg.DELETE("/posts/:id", handle(s.handlePostDelete))
 }
 
 func postResource(p *warden.Post) warden.Resource {
@@ -29,31 +29,28 @@ func postResource(p *warden.Post) warden.Resource {
 	return warden.Resource{Type: "post", ID: p.ID, TenantID: p.TenantID, OwnerID: p.UserID, IsPublic: &pub}
 }
 
-func (s *Server) handlePostList(c *gin.Context) {
+func (s *Server) handlePostList(c *gin.Context) error {
 	q := newQuery(c, "skip", "limit")
 	offset := q.intIn("skip", 0, 0, maxInt)
 	limit := min(q.intIn("limit", warden.ListLimitDefault, 1, maxInt), warden.ListLimitMax)
 	if err := q.err(); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	if err := s.authorize(c, "posts:list", warden.Resource{Type: "post"}); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	vis, err := s.authz.Filter(c.Request.Context(), subjectOf(c), "posts:read")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	posts, err := timeDB(c, func(ctx context.Context) ([]*warden.Post, error) {
 		return s.posts.FindPosts(ctx, vis, limit, offset)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusOK, nonNil(posts))
+	return nil
 }
 
 // loadPost finds a post and decides action on it; an invisible post is a 404.
@@ -76,13 +73,13 @@ func (s *Server) loadPost(c *gin.Context, action string) (*warden.Post, error) {
 	return p, nil
 }
 
-func (s *Server) handlePostGet(c *gin.Context) {
+func (s *Server) handlePostGet(c *gin.Context) error {
 	p, err := s.loadPost(c, "posts:read")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusOK, p)
+	return nil
 }
 
 var postFields = []string{"title", "body", "is_public"}
@@ -140,75 +137,52 @@ func decodePostPatch(raw json.RawMessage) (warden.PostPatch, error) {
 	return p, warden.Invalid(errs)
 }
 
-func (s *Server) handlePostCreate(c *gin.Context) {
-	raw, err := readJSON(c)
+func (s *Server) handlePostCreate(c *gin.Context) error {
+	in, err := body(c, decodePostInput)
 	if err != nil {
-		writeError(c, err)
-		return
-	}
-	in, err := decodePostInput(raw)
-	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	sub := subjectOf(c)
 	if err := s.authorize(c, "posts:create", warden.Resource{Type: "post", TenantID: sub.Tenant, OwnerID: sub.ID}); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	p, err := timeDB(c, func(ctx context.Context) (*warden.Post, error) {
 		return s.posts.CreatePost(ctx, sub.Tenant, sub.ID, in)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	c.Header("Location", "/api/posts/"+strconv.FormatInt(p.ID, 10))
 	respondJSON(c, http.StatusCreated, p)
+	return nil
 }
 
-func (s *Server) handlePostUpdate(c *gin.Context) {
+func (s *Server) handlePostUpdate(c *gin.Context) error {
 	if _, err := pathID(c); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
-	raw, err := readJSON(c)
+	patch, err := body(c, decodePostPatch)
 	if err != nil {
-		writeError(c, err)
-		return
-	}
-	patch, err := decodePostPatch(raw)
-	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	p, err := s.loadPost(c, "posts:update")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	p, err = timeDB(c, func(ctx context.Context) (*warden.Post, error) {
 		return s.posts.UpdatePost(ctx, p.TenantID, p.ID, patch)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusOK, p)
+	return nil
 }
 
-func (s *Server) handlePostDelete(c *gin.Context) {
+func (s *Server) handlePostDelete(c *gin.Context) error {
 	p, err := s.loadPost(c, "posts:delete")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
-	_, err = timeDB(c, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, s.posts.DeletePost(ctx, p.TenantID, p.ID)
-	})
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	respond(c, http.StatusNoContent, "", nil)
+	return s.deleted(c, func(ctx context.Context) error { return s.posts.DeletePost(ctx, p.TenantID, p.ID) })
 }

@@ -12,30 +12,28 @@ import (
 )
 
 func (s *Server) registerReportRoutes(rg *gin.RouterGroup) {
-	rg.POST("/reports", s.handleReportCreate)
+	rg.POST("/reports", handle(s.handleReportCreate))
 }
 
 // registerModeratorRoutes mounts the routes of a group whose guard already
 // required a moderating role.
 func (s *Server) registerModeratorRoutes(rg *gin.RouterGroup) {
-	rg.GET("/reports", s.handleReportList)
-	rg.PATCH("/reports/:id", s.handleReportResolve)
+	rg.GET("/reports", handle(s.handleReportList))
+	rg.PATCH("/reports/:id", handle(s.handleReportResolve))
 }
 
 func reportResource(r *warden.Report) warden.Resource {
 	return warden.Resource{Type: "report", ID: r.ID, TenantID: r.TenantID, OwnerID: r.ReporterID, Status: r.Status}
 }
 
-func (s *Server) handleReportCreate(c *gin.Context) {
+func (s *Server) handleReportCreate(c *gin.Context) error {
 	raw, err := readJSON(c)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	m, errs := fields(raw, "", "post_id", "reason")
 	if m == nil {
-		writeError(c, warden.Invalid(errs))
-		return
+		return warden.Invalid(errs)
 	}
 	d := member{m: m, errs: &errs}
 	postID, _ := d.integer("post_id")
@@ -54,8 +52,7 @@ func (s *Server) handleReportCreate(c *gin.Context) {
 		}
 	}
 	if err := warden.Invalid(errs); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	// The reported post must be one the subject can see; an invisible post reads
 	// exactly like a missing one.
@@ -67,70 +64,61 @@ func (s *Server) handleReportCreate(c *gin.Context) {
 		err = notFound("post")
 	}
 	if warden.ErrorCode(err) == warden.ENOTFOUND {
-		writeError(c, warden.Invalid([]warden.FieldError{{Field: "post_id", Message: "no such post"}}))
-		return
+		return warden.Invalid([]warden.FieldError{{Field: "post_id", Message: "no such post"}})
 	} else if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	if err := s.authorize(c, "reports:create", warden.Resource{Type: "report", TenantID: sub.Tenant, OwnerID: sub.ID}); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	r, err := timeDB(c, func(ctx context.Context) (*warden.Report, error) {
 		return s.reports.CreateReport(ctx, sub.Tenant, sub.ID, post.ID, reason)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusCreated, r)
+	return nil
 }
 
-func (s *Server) handleReportList(c *gin.Context) {
+func (s *Server) handleReportList(c *gin.Context) error {
 	q := newQuery(c, "status", "skip", "limit")
 	status := q.oneOf("status", warden.ReportOpen, warden.ReportResolved, warden.ReportDismissed)
 	offset := q.intIn("skip", 0, 0, maxInt)
 	limit := min(q.intIn("limit", warden.ListLimitDefault, 1, maxInt), warden.ListLimitMax)
 	if err := q.err(); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	sub := subjectOf(c)
 	if err := s.authorize(c, "reports:read", warden.Resource{Type: "report", TenantID: sub.Tenant}); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	vis, err := s.authz.Filter(c.Request.Context(), sub, "reports:read")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	reports, err := timeDB(c, func(ctx context.Context) ([]*warden.Report, error) {
 		return s.reports.FindReports(ctx, sub.Tenant, vis, status, limit, offset)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusOK, nonNil(reports))
+	return nil
 }
 
-func (s *Server) handleReportResolve(c *gin.Context) {
+func (s *Server) handleReportResolve(c *gin.Context) error {
 	id, err := pathID(c)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	raw, err := readJSON(c)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	m, errs := fields(raw, "", "status")
 	if m == nil {
-		writeError(c, warden.Invalid(errs))
-		return
+		return warden.Invalid(errs)
 	}
 	d := member{m: m, errs: &errs}
 	status, sent, null := d.str("status")
@@ -138,30 +126,26 @@ func (s *Server) handleReportResolve(c *gin.Context) {
 		d.fail("status", "is required: one of open, resolved, dismissed")
 	}
 	if err := warden.Invalid(errs); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	sub := subjectOf(c)
 	r, err := timeDB(c, func(ctx context.Context) (*warden.Report, error) {
 		return s.reports.FindReportByID(ctx, sub.Tenant, id)
 	})
 	if warden.ErrorCode(err) == warden.ENOTFOUND {
-		writeError(c, notFound("report"))
-		return
+		return notFound("report")
 	} else if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	if err := s.authorize(c, "reports:resolve", reportResource(r)); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	r, err = timeDB(c, func(ctx context.Context) (*warden.Report, error) {
 		return s.reports.ResolveReport(ctx, sub.Tenant, r.ID, status, sub.ID)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusOK, r)
+	return nil
 }

@@ -80,7 +80,7 @@ func NewServer(d Deps) (*Server, error) {
 
 	// Optional authentication: a token, when present, is verified all the same.
 	open := e.Group("/api", s.authenticate(false))
-	open.GET("/public", s.handlePublic)
+	open.GET("/public", handle(s.handlePublic))
 	s.registerPostReadRoutes(open)
 
 	// Everything else under /api needs a subject.

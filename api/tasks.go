@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -13,17 +14,17 @@ import (
 // registerTaskRoutes mounts the task routes on a group that already requires a
 // subject who is a member of its tenant.
 func (s *Server) registerTaskRoutes(rg *gin.RouterGroup) {
-	rg.GET("", s.handleTaskList)
-	rg.GET("/paginated", s.handleTaskPage)
-	rg.POST("", s.handleTaskCreate)
-	rg.POST("/bulk", s.handleTaskBulkCreate)
-	rg.POST("/bulk-import", s.handleTaskBulkImport)
-	rg.DELETE("/bulk", s.handleTaskBulkDelete)
-	rg.PATCH("/bulk/complete", s.handleTaskBulkComplete)
-	rg.GET("/:id", s.handleTaskGet)
-	rg.PATCH("/:id", s.handleTaskUpdate)
-	rg.PUT("/:id", s.handleTaskReplace)
-	rg.DELETE("/:id", s.handleTaskDelete)
+	rg.GET("", handle(s.handleTaskList))
+	rg.GET("/paginated", handle(s.handleTaskPage))
+	rg.POST("", handle(s.handleTaskCreate))
+	rg.POST("/bulk", handle(s.handleTaskBulkCreate))
+	rg.POST("/bulk-import", handle(s.handleTaskBulkImport))
+	rg.DELETE("/bulk", handle(s.handleTaskBulkDelete))
+	rg.PATCH("/bulk/complete", handle(s.handleTaskBulkComplete))
+	rg.GET("/:id", handle(s.handleTaskGet))
+	rg.PATCH("/:id", handle(s.handleTaskUpdate))
+	rg.PUT("/:id", handle(s.handleTaskReplace))
+	rg.DELETE("/:id", handle(s.handleTaskDelete))
 }
 
 func taskResource(t *warden.Task) warden.Resource {
@@ -51,34 +52,30 @@ var taskFilterParams = []string{"completed", "priority", "user_id", "search"}
 // visibleTasks asks the policy which tasks the subject may reach with action, as
 // a condition the store turns into SQL: the policy, not Go, says which rows.
 func (s *Server) visibleTasks(c *gin.Context, action string) (warden.Condition, error) {
-	st := state(c)
-	return s.authz.Filter(c.Request.Context(), st.subject, action)
+	return s.authz.Filter(c.Request.Context(), subjectOf(c), action)
 }
 
-func (s *Server) handleTaskList(c *gin.Context) {
+func (s *Server) handleTaskList(c *gin.Context) error {
 	q := newQuery(c, append(taskFilterParams, "skip", "limit")...)
 	f := taskFilterFromQuery(q)
 	f.Offset = q.intIn("skip", 0, 0, maxInt)
-	f.Limit = q.intIn("limit", warden.ListLimitDefault, 1, maxInt)
+	f.Limit = min(q.intIn("limit", warden.ListLimitDefault, 1, maxInt), warden.ListLimitMax)
 	if err := q.err(); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
-	f.Limit = min(f.Limit, warden.ListLimitMax)
 	vis, err := s.visibleTasks(c, "tasks:read")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	sub := subjectOf(c)
 	tasks, err := timeDB(c, func(ctx context.Context) ([]*warden.Task, error) {
 		return s.tasks.FindTasks(ctx, sub.Tenant, vis, f)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusOK, nonNil(tasks))
+	return nil
 }
 
 // taskPage is the envelope of GET /api/tasks/paginated.
@@ -91,7 +88,7 @@ type taskPage struct {
 	NextCursor *string        `json:"next_cursor"`
 }
 
-func (s *Server) handleTaskPage(c *gin.Context) {
+func (s *Server) handleTaskPage(c *gin.Context) error {
 	q := newQuery(c, append(taskFilterParams, "page", "page_size", "cursor")...)
 	f := taskFilterFromQuery(q)
 	page := q.intIn("page", 1, 1, maxInt/warden.PageSizeMax)
@@ -101,13 +98,11 @@ func (s *Server) handleTaskPage(c *gin.Context) {
 		q.fail("cursor", "cannot be combined with page")
 	}
 	if err := q.err(); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	vis, err := s.visibleTasks(c, "tasks:read")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	sub := subjectOf(c)
 	count := f
@@ -116,8 +111,7 @@ func (s *Server) handleTaskPage(c *gin.Context) {
 		return s.tasks.CountTasks(ctx, sub.Tenant, vis, count)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	if f.Cursor == nil {
 		f.Offset = (page - 1) * size
@@ -128,8 +122,7 @@ func (s *Server) handleTaskPage(c *gin.Context) {
 		return s.tasks.FindTasks(ctx, sub.Tenant, vis, f)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	out := taskPage{Total: total, Page: page, PageSize: size, Pages: (total + size - 1) / size}
 	if f.Cursor != nil {
@@ -142,33 +135,38 @@ func (s *Server) handleTaskPage(c *gin.Context) {
 	}
 	out.Items = nonNil(tasks)
 	respondJSON(c, http.StatusOK, out)
+	return nil
 }
 
-func (s *Server) handleTaskCreate(c *gin.Context) {
-	raw, err := readJSON(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
+// decodeTask decodes a create or full-replace body.
+func decodeTask(raw json.RawMessage) (warden.TaskInput, error) {
 	in, errs := decodeTaskInput(raw, "")
-	if err := warden.Invalid(errs); err != nil {
-		writeError(c, err)
-		return
+	return in, warden.Invalid(errs)
+}
+
+func decodePatch(raw json.RawMessage) (warden.TaskPatch, error) {
+	p, errs := decodeTaskPatch(raw)
+	return p, warden.Invalid(errs)
+}
+
+func (s *Server) handleTaskCreate(c *gin.Context) error {
+	in, err := body(c, decodeTask)
+	if err != nil {
+		return err
 	}
 	sub := subjectOf(c)
 	if err := s.authorize(c, "tasks:create", newTaskResource(sub, 0)); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	t, err := timeDB(c, func(ctx context.Context) (*warden.Task, error) {
 		return s.tasks.CreateTask(ctx, sub.Tenant, sub.ID, in)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	c.Header("Location", "/api/tasks/"+strconv.FormatInt(t.ID, 10))
 	respondJSON(c, http.StatusCreated, t)
+	return nil
 }
 
 // loadTask finds a task of the subject's tenant and decides action on it: a task
@@ -193,111 +191,74 @@ func (s *Server) loadTask(c *gin.Context, action string) (*warden.Task, error) {
 	return t, nil
 }
 
-func (s *Server) handleTaskGet(c *gin.Context) {
+func (s *Server) handleTaskGet(c *gin.Context) error {
 	t, err := s.loadTask(c, "tasks:read")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusOK, t)
+	return nil
 }
 
-func (s *Server) handleTaskUpdate(c *gin.Context) {
+func (s *Server) handleTaskUpdate(c *gin.Context) error {
+	return changeTask(s, c, decodePatch, s.tasks.UpdateTask)
+}
+
+func (s *Server) handleTaskReplace(c *gin.Context) error {
+	return changeTask(s, c, decodeTask, s.tasks.ReplaceTask)
+}
+
+// changeTask is PATCH and PUT: the id and body are validated before any lookup,
+// so a bad request reveals nothing about the task; then the policy decides.
+func changeTask[B any](s *Server, c *gin.Context, decode func(json.RawMessage) (B, error),
+	write func(ctx context.Context, tenant string, id int64, b B) (*warden.Task, error)) error {
 	if _, err := pathID(c); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
-	raw, err := readJSON(c)
+	b, err := body(c, decode)
 	if err != nil {
-		writeError(c, err)
-		return
-	}
-	p, errs := decodeTaskPatch(raw)
-	if err := warden.Invalid(errs); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	t, err := s.loadTask(c, "tasks:update")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	t, err = timeDB(c, func(ctx context.Context) (*warden.Task, error) {
-		return s.tasks.UpdateTask(ctx, t.TenantID, t.ID, p)
+		return write(ctx, t.TenantID, t.ID, b)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusOK, t)
+	return nil
 }
 
-func (s *Server) handleTaskReplace(c *gin.Context) {
-	if _, err := pathID(c); err != nil {
-		writeError(c, err)
-		return
-	}
-	raw, err := readJSON(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	in, errs := decodeTaskInput(raw, "")
-	if err := warden.Invalid(errs); err != nil {
-		writeError(c, err)
-		return
-	}
-	t, err := s.loadTask(c, "tasks:update")
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	t, err = timeDB(c, func(ctx context.Context) (*warden.Task, error) {
-		return s.tasks.ReplaceTask(ctx, t.TenantID, t.ID, in)
-	})
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	respondJSON(c, http.StatusOK, t)
-}
-
-func (s *Server) handleTaskDelete(c *gin.Context) {
+func (s *Server) handleTaskDelete(c *gin.Context) error {
 	t, err := s.loadTask(c, "tasks:delete")
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
-	_, err = timeDB(c, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, s.tasks.DeleteTask(ctx, t.TenantID, t.ID)
-	})
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	respond(c, http.StatusNoContent, "", nil)
+	return s.deleted(c, func(ctx context.Context) error { return s.tasks.DeleteTask(ctx, t.TenantID, t.ID) })
 }
 
-func (s *Server) handleTaskBulkCreate(c *gin.Context) {
-	s.bulkCreate(c, "tasks:bulk_create", warden.BulkCreateMax)
+func (s *Server) handleTaskBulkCreate(c *gin.Context) error {
+	return s.bulkCreate(c, "tasks:bulk_create", warden.BulkCreateMax)
 }
 
-func (s *Server) handleTaskBulkImport(c *gin.Context) {
-	s.bulkCreate(c, "tasks:import", warden.BulkImportMax)
+func (s *Server) handleTaskBulkImport(c *gin.Context) error {
+	return s.bulkCreate(c, "tasks:import", warden.BulkImportMax)
 }
 
 // bulkCreate validates every item, asks the policy once for the whole batch, and
-// writes all items in one transaction: all of them or none.
-func (s *Server) bulkCreate(c *gin.Context, action string, max int) {
+// writes all items in one statement: all of them or none.
+func (s *Server) bulkCreate(c *gin.Context, action string, max int) error {
 	raw, err := readJSON(c)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	items, err := decodeArray(raw, 1, max)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	ins := make([]warden.TaskInput, len(items))
 	var errs []warden.FieldError
@@ -307,72 +268,54 @@ func (s *Server) bulkCreate(c *gin.Context, action string, max int) {
 		errs = append(errs, e...)
 	}
 	if err := warden.Invalid(errs); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	sub := subjectOf(c)
 	if err := s.authorize(c, action, newTaskResource(sub, len(ins))); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	tasks, err := timeDB(c, func(ctx context.Context) ([]*warden.Task, error) {
 		return s.tasks.CreateTasks(ctx, sub.Tenant, sub.ID, ins)
 	})
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	respondJSON(c, http.StatusCreated, tasks)
+	return nil
 }
 
-func (s *Server) handleTaskBulkDelete(c *gin.Context) {
-	if err := newQuery(c).err(); err != nil {
-		writeError(c, err)
-		return
-	}
-	sub := subjectOf(c)
-	if err := s.authorize(c, "tasks:bulk_delete", newTaskResource(sub, 0)); err != nil {
-		writeError(c, err)
-		return
-	}
-	vis, err := s.visibleTasks(c, "tasks:bulk_delete")
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	n, err := timeDB(c, func(ctx context.Context) (int64, error) {
-		return s.tasks.DeleteTasks(ctx, sub.Tenant, vis, true)
+func (s *Server) handleTaskBulkDelete(c *gin.Context) error {
+	return s.bulkChange(c, "tasks:bulk_delete", "deleted", func(ctx context.Context, tenant string, vis warden.Condition) (int64, error) {
+		return s.tasks.DeleteTasks(ctx, tenant, vis, true)
 	})
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	respondJSON(c, http.StatusOK, gin.H{"deleted": n})
 }
 
-func (s *Server) handleTaskBulkComplete(c *gin.Context) {
+func (s *Server) handleTaskBulkComplete(c *gin.Context) error {
+	return s.bulkChange(c, "tasks:bulk_complete", "completed", s.tasks.CompleteTasks)
+}
+
+// bulkChange decides action for the subject, asks the policy which rows that
+// action reaches (the subject's own), and changes them in one statement,
+// answering the count of rows actually changed.
+func (s *Server) bulkChange(c *gin.Context, action, key string,
+	change func(ctx context.Context, tenant string, vis warden.Condition) (int64, error)) error {
 	if err := newQuery(c).err(); err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
 	sub := subjectOf(c)
-	if err := s.authorize(c, "tasks:bulk_complete", newTaskResource(sub, 0)); err != nil {
-		writeError(c, err)
-		return
+	if err := s.authorize(c, action, newTaskResource(sub, 0)); err != nil {
+		return err
 	}
-	vis, err := s.visibleTasks(c, "tasks:bulk_complete")
+	vis, err := s.visibleTasks(c, action)
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
-	n, err := timeDB(c, func(ctx context.Context) (int64, error) {
-		return s.tasks.CompleteTasks(ctx, sub.Tenant, vis)
-	})
+	n, err := timeDB(c, func(ctx context.Context) (int64, error) { return change(ctx, sub.Tenant, vis) })
 	if err != nil {
-		writeError(c, err)
-		return
+		return err
 	}
-	respondJSON(c, http.StatusOK, gin.H{"completed": n})
+	respondJSON(c, http.StatusOK, gin.H{key: n})
+	return nil
 }
 
 // nonNil makes an empty list encode as [] rather than null.
