@@ -53,24 +53,10 @@ func (s *Server) handlePostList(c *gin.Context) error {
 	return nil
 }
 
-// loadPost finds a post and decides action on it; an invisible post is a 404.
+// loadPost finds a post (of any tenant: the policy decides who sees it) and
+// decides action on it.
 func (s *Server) loadPost(c *gin.Context, action string) (*warden.Post, error) {
-	id, err := pathID(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := timeDB(c, func(ctx context.Context) (*warden.Post, error) {
-		return s.posts.FindPostByID(ctx, id)
-	})
-	if warden.ErrorCode(err) == warden.ENOTFOUND {
-		return nil, notFound("post")
-	} else if err != nil {
-		return nil, err
-	}
-	if err := s.authorize(c, action, postResource(p)); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return loadRow(s, c, "post", action, s.posts.FindPostByID, postResource)
 }
 
 func (s *Server) handlePostGet(c *gin.Context) error {

@@ -169,26 +169,33 @@ func (s *Server) handleTaskCreate(c *gin.Context) error {
 	return nil
 }
 
-// loadTask finds a task of the subject's tenant and decides action on it: a task
-// the subject may not see answers exactly like a missing one.
+// loadTask finds a task of the subject's tenant and decides action on it.
 func (s *Server) loadTask(c *gin.Context, action string) (*warden.Task, error) {
+	sub := subjectOf(c)
+	return loadRow(s, c, "task", action, func(ctx context.Context, id int64) (*warden.Task, error) {
+		return s.tasks.FindTaskByID(ctx, sub.Tenant, id)
+	}, taskResource)
+}
+
+// loadRow finds the row named by the route's {id} and decides action on it: a
+// row the subject may not see answers exactly like a missing one.
+func loadRow[T any](s *Server, c *gin.Context, typ, action string,
+	find func(ctx context.Context, id int64) (T, error), resource func(T) warden.Resource) (T, error) {
+	var zero T
 	id, err := pathID(c)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	sub := subjectOf(c)
-	t, err := timeDB(c, func(ctx context.Context) (*warden.Task, error) {
-		return s.tasks.FindTaskByID(ctx, sub.Tenant, id)
-	})
+	row, err := timeDB(c, func(ctx context.Context) (T, error) { return find(ctx, id) })
 	if warden.ErrorCode(err) == warden.ENOTFOUND {
-		return nil, notFound("task")
+		return zero, notFound(typ)
 	} else if err != nil {
-		return nil, err
+		return zero, err
 	}
-	if err := s.authorize(c, action, taskResource(t)); err != nil {
-		return nil, err
+	if err := s.authorize(c, action, resource(row)); err != nil {
+		return zero, err
 	}
-	return t, nil
+	return row, nil
 }
 
 func (s *Server) handleTaskGet(c *gin.Context) error {
