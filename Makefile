@@ -4,7 +4,7 @@ BIN     := bin/warden
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run build test test-go test-policies test-compose deps bench load clean
+.PHONY: run build test test-go test-policies test-compose deps bench clean
 
 run: build
 	./$(BIN) dev

@@ -63,6 +63,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	issuerAddr := fs.String("issuer-addr", "127.0.0.1:8081", "development issuer listen address (loopback only)")
 	dataDir := fs.String("data-dir", ".data", "where the local database and the issuer key live")
 	policyDir := fs.String("policy-dir", getenv("WARDEN_POLICY_DIR"), "load Rego from this directory and reload on change")
+	decisionLog := fs.String("decision-log", "stdout", "decision log: stdout (beside the other logs, on stderr), a file path, or off")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		JWKSURL: "http://" + ln.Addr().String() + "/jwks", Issuer: devIssuer, Audience: devAudience,
 		Algorithms: []string{"EdDSA"}, Leeway: 30 * time.Second,
 		ClaimTenant: "org_id", ClaimTenantRol: "org_role", ClaimRole: "role", ClaimPerms: "permissions",
-		PolicyDir: *policyDir, DecisionLog: "off",
+		PolicyDir: *policyDir, DecisionLog: *decisionLog,
 	}
 	log.Info("development stack", "database", maskURL(cfg.DatabaseURL), "jwks", cfg.JWKSURL, "issuer", devIssuer, "audience", devAudience)
 	err = serve(ctx, cfg, true, log, stderr, func(bound string) {
@@ -139,7 +140,8 @@ curl -s %[1]s/api/tasks/1 -H "Authorization: Bearer $DAVE"
 curl -s %[1]s/api/me/permissions -H "Authorization: Bearer $CAROL"
 curl -s %[1]s/api/admin/stats -H "Authorization: Bearer $ROOT"
 curl -s %[1]s/api/public
-# more tokens: warden token --sub someone --org acme --role member
+# more tokens: ./bin/warden token --sub someone --org acme --role member
+# Ctrl-C stops Warden and its PostgreSQL; data stays in ./.data
 
 `, base)
 }
