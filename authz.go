@@ -27,10 +27,16 @@ type AuthzRequest struct {
 // Decision is the policy's answer. Visible says whether the subject may learn
 // that the resource exists: a denied, invisible resource answers 404 exactly like
 // a missing one; a denied, visible one answers 403 with the Reasons.
+//
+// Undecided marks a deny the policy did not reach on its merits: evaluation
+// failed or ran out of time. It is still a deny (nothing happens), but the API
+// answers 503 with Retry-After rather than a 403 that would tell the client it
+// lacks a right it may well have.
 type Decision struct {
-	ID       string   `json:"decision_id"`
-	Allow    bool     `json:"allow"`
-	Visible  bool     `json:"visible"`
-	Reasons  []string `json:"reasons"`
-	Revision string   `json:"revision"`
+	ID        string   `json:"decision_id"`
+	Allow     bool     `json:"allow"`
+	Visible   bool     `json:"visible"`
+	Reasons   []string `json:"reasons"`
+	Revision  string   `json:"revision"`
+	Undecided bool     `json:"undecided,omitempty"`
 }

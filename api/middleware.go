@@ -190,6 +190,8 @@ func (s *Server) authorize(c *gin.Context, action string, res warden.Resource) e
 	d := s.decide(c, action, res)
 	if d.Allow {
 		return nil
+	} else if d.Undecided {
+		return warden.Errorf(warden.EUNAVAILABLE, "authorization could not be decided; retry shortly")
 	} else if !d.Visible && res.ID != 0 {
 		return notFound(res.Type)
 	}

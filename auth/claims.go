@@ -35,7 +35,7 @@ func (n claimNames) subject(tok jwt.Token) (*warden.Subject, error) {
 	tenant, err := stringClaim(tok, n.tenant)
 	if err != nil {
 		return nil, err
-	} else if len(tenant) > 255 || strings.ContainsFunc(tenant, isControl) {
+	} else if tenant != "" && !validTenant(tenant) {
 		return nil, badClaim(n.tenant)
 	}
 	if s.Roles, err = listClaim(tok, n.role); err != nil {
@@ -62,6 +62,25 @@ func (n claimNames) subject(tok jwt.Token) (*warden.Subject, error) {
 		}
 	}
 	return s, nil
+}
+
+// validTenant accepts organization ids as identity providers make them
+// (Better Auth's random ids, UUIDs, slugs): letters, digits and . _ : @ -,
+// starting with a letter or digit. Anything else, "*" included, is refused, so
+// no claim can name a marker the service gives a meaning to.
+func validTenant(t string) bool {
+	if len(t) > 255 {
+		return false
+	}
+	for i, r := range t {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case i > 0 && strings.ContainsRune("._:@-", r):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // isControl reports characters no identifier may hold: they cannot be stored

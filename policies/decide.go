@@ -26,6 +26,7 @@ func (e *Engine) Decide(ctx context.Context, req warden.AuthzRequest) warden.Dec
 	d.ID = newID()
 	d.Revision = st.revision
 	if err != nil {
+		d.Undecided = true
 		e.log.ErrorContext(ctx, "policy could not decide",
 			"decision_id", d.ID, "action", req.Action, "revision", st.revision, "err", err)
 	}
@@ -65,7 +66,7 @@ func (e *Engine) Permissions(ctx context.Context, s *warden.Subject) ([]string, 
 		err = ctx.Err()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("evaluate permissions: %w", err)
+		return nil, evalError(ctx, "evaluate permissions", err)
 	}
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
 		return nil, errors.New("evaluate permissions: undefined")
@@ -84,6 +85,15 @@ func (e *Engine) Permissions(ctx context.Context, s *warden.Subject) ([]string, 
 	}
 	sort.Strings(perms)
 	return perms, nil
+}
+
+// evalError wraps an evaluation failure; one that ran out of time is
+// EUNAVAILABLE, so the API answers 503 and the client may retry.
+func evalError(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", what, &warden.Error{Code: warden.EUNAVAILABLE, Message: "authorization is busy; retry shortly"})
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 func undecided() warden.Decision {
@@ -248,6 +258,7 @@ type logLine struct {
 	Result       bool      `json:"result"`
 	Visible      bool      `json:"visible"`
 	Reasons      []string  `json:"reasons"`
+	Undecided    bool      `json:"undecided,omitempty"`
 	Revision     string    `json:"revision"`
 	EvalNS       int64     `json:"eval_ns"`
 }
@@ -265,6 +276,7 @@ func (e *Engine) logDecision(req warden.AuthzRequest, d warden.Decision, elapsed
 		Result:       d.Allow,
 		Visible:      d.Visible,
 		Reasons:      d.Reasons,
+		Undecided:    d.Undecided,
 		Revision:     d.Revision,
 		EvalNS:       elapsed.Nanoseconds(),
 	}

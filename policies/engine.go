@@ -34,11 +34,11 @@ type Options struct {
 	Dir         string        // "" = embedded bundle; else load from disk and reload on change
 	Logger      *slog.Logger  // nil = discard
 	DecisionLog io.Writer     // nil = off; one JSON line per decision
-	Timeout     time.Duration // per evaluation; a timeout is a deny (default 100ms)
+	Timeout     time.Duration // per evaluation; a timeout is a deny (default 500ms)
 	Now         func() time.Time
 	OnDecision  func(action string, allowed bool, elapsed time.Duration)
-	// FilterCacheSize bounds the cache of list filters per subject shape
-	// (default 4096 entries).
+	// FilterCacheSize bounds the cache of list filters per subject
+	// (default 16384 entries).
 	FilterCacheSize int
 	// ReloadDebounce is the quiet time after a change in Dir before reloading
 	// (default 200ms).
@@ -46,8 +46,8 @@ type Options struct {
 }
 
 const (
-	defaultTimeout         = 100 * time.Millisecond
-	defaultFilterCacheSize = 4096
+	defaultTimeout         = 500 * time.Millisecond
+	defaultFilterCacheSize = 16384
 	defaultReloadDebounce  = 200 * time.Millisecond
 
 	reasonUndecided = "policy could not decide"
@@ -70,14 +70,13 @@ func filterTables() map[string]map[string]bool {
 // Engine evaluates the policy. It is safe for concurrent use; a reload swaps
 // the whole compiled state at once.
 type Engine struct {
-	opts      Options
-	log       *slog.Logger
-	now       func() time.Time
-	timeout   time.Duration
-	state     atomic.Pointer[state]
-	cache     *filterCache
-	sentinels sentinels
-	logMu     sync.Mutex // serialises decision log lines
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	timeout time.Duration
+	state   atomic.Pointer[state]
+	cache   *filterCache
+	logMu   sync.Mutex // serialises decision log lines
 
 	stop     context.CancelFunc
 	stopped  chan struct{}
@@ -121,7 +120,6 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		size = defaultFilterCacheSize
 	}
 	e.cache = newFilterCache(size)
-	e.sentinels = newSentinels()
 
 	fsys := Bundle()
 	if opts.Dir != "" {

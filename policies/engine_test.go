@@ -274,7 +274,7 @@ decision := true`)},
 			}
 			e := newEngine(t, opts)
 			d := e.Decide(context.Background(), warden.AuthzRequest{Subject: olga, Action: "tasks:list"})
-			want := warden.Decision{ID: d.ID, Revision: e.Revision(), Reasons: []string{"policy could not decide"}}
+			want := warden.Decision{ID: d.ID, Revision: e.Revision(), Reasons: []string{"policy could not decide"}, Undecided: true}
 			if diff := cmp.Diff(want, d); diff != "" {
 				t.Errorf("decision (-want +got):\n%s", diff)
 			}

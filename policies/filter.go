@@ -23,10 +23,11 @@ import (
 // partially evaluated with the row unknown; a residual the condition cannot
 // express is an error, never "all rows". On error the condition is MatchNone.
 //
-// The residual depends on the subject's id and tenant only as opaque values,
-// so it is computed once per subject shape (roles, permissions, ...) with
-// stand-ins for the id and tenant and cached; each call substitutes the real
-// values into a copy.
+// The condition is computed once per revision, action and subject (id,
+// tenant, roles, permissions) and kept in a bounded cache; a repeated request
+// costs a map lookup and a copy. The subject's real values are used when it is
+// computed, never stand-ins: a policy may compare the id or tenant with a
+// literal, and a condition shared between subjects would then be wrong.
 func (e *Engine) Filter(ctx context.Context, s *warden.Subject, action string) (warden.Condition, error) {
 	st := e.state.Load()
 	table, _, _ := strings.Cut(action, ":")
@@ -34,7 +35,7 @@ func (e *Engine) Filter(ctx context.Context, s *warden.Subject, action string) (
 	if !ok {
 		return warden.MatchNone(), fmt.Errorf("filter %s: no filter for table %q", action, table)
 	}
-	key := shapeKey(st.revision, action, s)
+	key := filterKey(st.revision, action, s)
 	cond, ok := e.cache.get(key)
 	if !ok {
 		var err error
@@ -44,11 +45,7 @@ func (e *Engine) Filter(ctx context.Context, s *warden.Subject, action string) (
 		}
 		e.cache.put(key, cond)
 	}
-	out, err := e.sentinels.substitute(cond, s)
-	if err != nil {
-		return warden.MatchNone(), fmt.Errorf("filter %s: %w", action, err)
-	}
-	return out, nil
+	return copyCondition(cond), nil
 }
 
 // compileFilter partially evaluates the table's filter rule for the subject's
@@ -56,7 +53,7 @@ func (e *Engine) Filter(ctx context.Context, s *warden.Subject, action string) (
 func (e *Engine) compileFilter(ctx context.Context, st *state, fq *filterQuery, action string, s *warden.Subject) (warden.Condition, error) {
 	items := [][2]*ast.Term{ast.Item(ast.StringTerm("action"), ast.StringTerm(action))}
 	if s != nil {
-		items = append(items, ast.Item(ast.StringTerm("subject"), ast.NewTerm(subjectValue(e.sentinels.stand(s), false))))
+		items = append(items, ast.Item(ast.StringTerm("subject"), ast.NewTerm(subjectValue(s, false))))
 	}
 	input := ast.NewObject(items...)
 
@@ -67,7 +64,7 @@ func (e *Engine) compileFilter(ctx context.Context, st *state, fq *filterQuery, 
 		err = ctx.Err()
 	}
 	if err != nil {
-		return warden.MatchNone(), fmt.Errorf("compile filter (revision %s): %w", st.revision, err)
+		return warden.MatchNone(), evalError(ctx, fmt.Sprintf("compile filter (revision %s)", st.revision), err)
 	}
 	query := filters.For("ucast", "all").Query
 	if query == nil {
@@ -327,81 +324,25 @@ func condKey(c warden.Condition) string {
 	return string(b)
 }
 
-// sentinels stand in for the subject's id and tenant while a filter is
-// compiled for a subject shape. They are random per engine, so no real id or
-// tenant can collide with them.
-type sentinels struct {
-	id, tenant string
-}
-
-func newSentinels() sentinels {
-	return sentinels{id: "\x00warden-subject-id-" + newID(), tenant: "\x00warden-tenant-" + newID()}
-}
-
-// stand returns the subject with its id and tenant replaced by the sentinels.
-func (sn sentinels) stand(s *warden.Subject) *warden.Subject {
-	c := *s
-	if c.ID != "" {
-		c.ID = sn.id
+// copyCondition returns a deep copy, so a caller cannot change a cached entry.
+func copyCondition(c warden.Condition) warden.Condition {
+	out := c
+	if v, ok := c.Value.([]any); ok {
+		out.Value = slices.Clone(v)
 	}
-	if c.Tenant != "" {
-		c.Tenant = sn.tenant
-	}
-	return &c
-}
-
-// substitute returns a copy of c with the sentinels replaced by the subject's
-// id and tenant. A value that contains a sentinel without being one means the
-// policy computed with the id or tenant, and the cached shape cannot be
-// trusted: that is an error.
-func (sn sentinels) substitute(c warden.Condition, s *warden.Subject) (warden.Condition, error) {
-	out := warden.Condition{Op: c.Op, Field: c.Field}
-	v, err := sn.value(c.Value, s)
-	if err != nil {
-		return warden.Condition{}, err
-	}
-	out.Value = v
 	if len(c.Children) > 0 {
 		out.Children = make([]warden.Condition, len(c.Children))
 		for i, child := range c.Children {
-			if out.Children[i], err = sn.substitute(child, s); err != nil {
-				return warden.Condition{}, err
-			}
+			out.Children[i] = copyCondition(child)
 		}
 	}
-	return out, nil
+	return out
 }
 
-func (sn sentinels) value(v any, s *warden.Subject) (any, error) {
-	switch v := v.(type) {
-	case string:
-		switch {
-		case s != nil && v == sn.id:
-			return s.ID, nil
-		case s != nil && v == sn.tenant:
-			return s.Tenant, nil
-		case strings.Contains(v, sn.id) || strings.Contains(v, sn.tenant):
-			return nil, errors.New("filter derives a value from the subject id or tenant")
-		}
-		return v, nil
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			var err error
-			if out[i], err = sn.value(x, s); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
-	return v, nil
-}
-
-// shapeKey identifies everything about a filter request except the subject's
-// id and tenant values: the revision, the action, whether there is a subject,
-// whether its id and tenant are empty, and its roles, permissions and
-// personal flag in their given order.
-func shapeKey(revision, action string, s *warden.Subject) string {
+// filterKey identifies everything a filter depends on: the revision, the
+// action, whether there is a subject, its id and tenant, and its roles,
+// permissions and personal flag in their given order.
+func filterKey(revision, action string, s *warden.Subject) string {
 	b := make([]byte, 0, 128)
 	b = appendField(b, revision)
 	b = appendField(b, action)
@@ -414,7 +355,9 @@ func shapeKey(revision, action string, s *warden.Subject) string {
 		}
 		return '0'
 	}
-	b = append(b, 'S', flag(s.ID == ""), flag(s.Tenant == ""), flag(s.Personal))
+	b = append(b, 'S', flag(s.Personal))
+	b = appendField(b, s.ID)
+	b = appendField(b, s.Tenant)
 	for _, list := range [][]string{s.TenantRoles, s.Roles, s.Permissions} {
 		b = strconv.AppendInt(b, int64(len(list)), 10)
 		for _, v := range list {

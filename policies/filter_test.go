@@ -128,6 +128,12 @@ filter_tasks if {
 }
 
 filter_tasks if {
+	input.action == "tasks:literal"
+	input.subject.tenant != "t1"
+	input.tasks.owner_id == input.subject.id
+}
+
+filter_tasks if {
 	input.action == "tasks:wholerow"
 	input.tasks == {"owner_id": "x"}
 }
@@ -164,7 +170,10 @@ func TestFilterConversion(t *testing.T) {
 		{action: "tasks:builtin", wantErr: "invalid builtin"},
 		{action: "tasks:null", wantErr: "unsupported value"},
 		{action: "tasks:fieldref", wantErr: "unsupported value"},
-		{action: "tasks:derived", wantErr: "derives a value from the subject id"},
+		// A value computed from the subject is right for that subject: the
+		// filter is compiled with the real id, never a stand-in.
+		{action: "tasks:derived", want: eq("owner_id", "x-alice")},
+		{action: "tasks:literal", want: warden.MatchNone()},
 		{action: "tasks:wholerow", wantErr: "pe_fragment_error"},
 	}
 	for _, tt := range tests {
@@ -242,10 +251,11 @@ func TestSimplify(t *testing.T) {
 	}
 }
 
-func TestFilterCacheSubstitutesEachSubject(t *testing.T) {
+func TestFilterCacheKeepsEachSubject(t *testing.T) {
 	e := embedded(t)
 	ctx := context.Background()
-	// alice and bob, ada and eve have the same shape: one compilation each.
+	// alice and bob, ada and eve have the same roles: still one entry each,
+	// since a policy may treat an id or a tenant specially.
 	cases := []struct {
 		subject *warden.Subject
 		want    warden.Condition
@@ -267,8 +277,8 @@ func TestFilterCacheSubstitutesEachSubject(t *testing.T) {
 			}
 		}
 	}
-	if n := e.cache.len(); n != 2 {
-		t.Errorf("cache holds %d shapes, want 2", n)
+	if n := e.cache.len(); n != 5 {
+		t.Errorf("cache holds %d entries, want 5", n)
 	}
 
 	// A returned condition is a copy: changing it leaves the cache alone.
@@ -288,8 +298,8 @@ func TestFilterCacheSubstitutesEachSubject(t *testing.T) {
 	if diff := cmp.Diff(eq("tenant_id", "t1"), got); diff != "" {
 		t.Errorf("other shape (-want +got):\n%s", diff)
 	}
-	if n := e.cache.len(); n != 3 {
-		t.Errorf("cache holds %d shapes, want 3", n)
+	if n := e.cache.len(); n != 6 {
+		t.Errorf("cache holds %d entries, want 6", n)
 	}
 }
 
@@ -306,13 +316,16 @@ func TestFilterCacheIsBounded(t *testing.T) {
 	}
 }
 
-func TestShapeKey(t *testing.T) {
+func TestFilterKey(t *testing.T) {
 	base := warden.Subject{ID: "a", Tenant: "t", TenantRoles: []string{"member"}}
 	same := []*warden.Subject{
-		{ID: "b", Tenant: "u", TenantRoles: []string{"member"}},
+		{ID: "a", Tenant: "t", TenantRoles: []string{"member"}, Email: "other@x", Name: "Other"},
 	}
 	differ := []*warden.Subject{
 		nil,
+		{ID: "b", Tenant: "t", TenantRoles: []string{"member"}},
+		{ID: "a", Tenant: "u", TenantRoles: []string{"member"}},
+		{ID: "a:t", Tenant: "", TenantRoles: []string{"member"}},
 		{ID: "", Tenant: "t", TenantRoles: []string{"member"}},
 		{ID: "a", Tenant: "", TenantRoles: []string{"member"}},
 		{ID: "a", Tenant: "t", TenantRoles: []string{"member"}, Personal: true},
@@ -322,21 +335,21 @@ func TestShapeKey(t *testing.T) {
 		{ID: "a", Tenant: "t", Permissions: []string{"member"}},
 		{ID: "a", Tenant: "t", TenantRoles: []string{"mem", "ber"}},
 	}
-	k := shapeKey("r", "tasks:list", &base)
+	k := filterKey("r", "tasks:list", &base)
 	for _, s := range same {
-		if got := shapeKey("r", "tasks:list", s); got != k {
+		if got := filterKey("r", "tasks:list", s); got != k {
 			t.Errorf("%+v: key %q, want %q", s, got, k)
 		}
 	}
 	seen := map[string]bool{k: true}
 	for _, s := range differ {
-		got := shapeKey("r", "tasks:list", s)
+		got := filterKey("r", "tasks:list", s)
 		if seen[got] {
 			t.Errorf("%+v: key %q collides", s, got)
 		}
 		seen[got] = true
 	}
-	if shapeKey("r2", "tasks:list", &base) == k || shapeKey("r", "tasks:read", &base) == k {
+	if filterKey("r2", "tasks:list", &base) == k || filterKey("r", "tasks:read", &base) == k {
 		t.Error("revision or action left out of the key")
 	}
 }

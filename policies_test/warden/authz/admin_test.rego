@@ -59,3 +59,9 @@ test_allow_global_admin_reads_users_of_any_tenant if {
 test_deny_users_read_of_another_tenant if {
 	denied_hidden(eve, "users:read", {"type": "user", "tenant_id": "t1"})
 }
+
+test_deny_star_tenant_admin_reads_every_tenant if {
+	mallory := {"id": "mallory", "tenant": "*", "tenant_roles": ["admin"]}
+	not allowed(mallory, "users:read", {"type": "tenant", "tenant_id": "*"})
+	not allowed(mallory, "stats:read", {"type": "tenant", "tenant_id": "*"})
+}
