@@ -17,8 +17,11 @@ build:
 # interop test against the real better-auth package.
 test: deps test-policies test-go test-compose
 
-deps:
-	@test -d interop/node_modules || (cd interop && npm ci --no-audit --no-fund)
+deps: interop/node_modules/.package-lock.json
+
+# npm ci again whenever the lockfile changed since the last install.
+interop/node_modules/.package-lock.json: interop/package.json interop/package-lock.json
+	cd interop && npm ci --no-audit --no-fund
 
 test-go:
 	$(GO) vet ./...

@@ -27,3 +27,24 @@ func MatchAll() Condition { return Condition{Op: "all"} }
 
 // MatchNone is the condition that lets no row through.
 func MatchNone() Condition { return Condition{Op: "none"} }
+
+// ColumnKind is the type of a column a Condition may name.
+type ColumnKind int
+
+// Column kinds.
+const (
+	ColumnText ColumnKind = iota + 1
+	ColumnBool
+)
+
+// FilterColumns is the allowlist shared by the policy (which refuses a filter
+// naming any other column) and the repository (which renders only these):
+// per listable table, the columns a Condition may name and their kinds. Every
+// one of them is NOT NULL in the schema, so SQL and Rego agree on absence.
+func FilterColumns() map[string]map[string]ColumnKind {
+	return map[string]map[string]ColumnKind{
+		"tasks":   {"tenant_id": ColumnText, "owner_id": ColumnText, "priority": ColumnText, "completed": ColumnBool},
+		"posts":   {"tenant_id": ColumnText, "owner_id": ColumnText, "is_public": ColumnBool},
+		"reports": {"tenant_id": ColumnText, "reporter_id": ColumnText, "status": ColumnText},
+	}
+}

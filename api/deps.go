@@ -79,7 +79,7 @@ type Deps struct {
 	DB       Pinger
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // nil: no /metrics
-	Metrics  *Metrics             // nil: metrics are not recorded
+	Metrics  *Metrics             // nil: metrics are recorded nowhere
 	Now      func() time.Time
 	// TrustedProxies lists the proxies whose X-Forwarded-For is believed; empty: none.
 	TrustedProxies []string

@@ -50,9 +50,14 @@ func writeError(c *gin.Context, err error) {
 		code = warden.EINTERNAL
 	}
 	detail := warden.ErrorMessage(err)
-	if status == http.StatusInternalServerError {
+	switch {
+	case status == http.StatusInternalServerError:
 		detail = "internal error"
 		loggerOf(c).ErrorContext(c.Request.Context(), "request failed",
+			"request_id", requestID(c), "route", c.FullPath(), "error", err.Error())
+	case status >= 500:
+		// A dependency is down: the operator needs the cause, the client a retry.
+		loggerOf(c).WarnContext(c.Request.Context(), "request unavailable",
 			"request_id", requestID(c), "route", c.FullPath(), "error", err.Error())
 	}
 	switch status {

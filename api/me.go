@@ -142,6 +142,7 @@ func (s *Server) can(c *gin.Context, action, typ string, id int64) (canAnswer, e
 		var err error
 		res, err = s.loadResource(c, typ, id)
 		if warden.ErrorCode(err) == warden.ENOTFOUND {
+			_ = s.missing(c, typ, readAction(typ), id)
 			return missing, nil
 		} else if err != nil {
 			return canAnswer{}, err

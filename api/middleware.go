@@ -115,37 +115,32 @@ func (s *Server) limitBody(c *gin.Context) {
 	c.Next()
 }
 
-// authenticate verifies a bearer token when one is present. With required set, a
-// request without one is refused; without, it continues anonymously. A token that is
-// present but bad is always a 401, never a fall-back to anonymous.
-func (s *Server) authenticate(required bool) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		h := c.GetHeader("Authorization")
-		if h == "" {
-			if required {
-				writeError(c, warden.Errorf(warden.EUNAUTHENTICATED, "missing bearer token"))
-				return
-			}
-			c.Next()
-			return
-		}
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-			writeError(c, warden.Errorf(warden.EUNAUTHENTICATED, "authorization header must be: Bearer <token>"))
-			return
-		}
-		st := state(c)
-		t0 := time.Now()
-		sub, err := s.auth.Verify(c.Request.Context(), strings.TrimSpace(token))
-		st.jwt += time.Since(t0)
-		if err != nil {
-			writeError(c, err)
-			return
-		}
-		st.subject = sub
-		s.seen.record(c.Request.Context(), sub)
+// authenticate verifies a bearer token when one is present and continues
+// anonymously when there is none; groups that need a subject add
+// requireSubject. A token that is present but bad is always a 401, never a
+// fall-back to anonymous.
+func (s *Server) authenticate(c *gin.Context) {
+	h := c.GetHeader("Authorization")
+	if h == "" {
 		c.Next()
+		return
 	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		writeError(c, warden.Errorf(warden.EUNAUTHENTICATED, "authorization header must be: Bearer <token>"))
+		return
+	}
+	st := state(c)
+	t0 := time.Now()
+	sub, err := s.auth.Verify(c.Request.Context(), strings.TrimSpace(token))
+	st.jwt += time.Since(t0)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st.subject = sub
+	s.seen.record(c.Request.Context(), sub)
+	c.Next()
 }
 
 // guard asks the policy whether the subject may use a whole group of routes. The

@@ -54,9 +54,13 @@ func (s *Server) handleReportCreate(c *gin.Context) error {
 	if err := warden.Invalid(errs); err != nil {
 		return err
 	}
-	// The reported post must be one the subject can see; an invisible post reads
-	// exactly like a missing one.
+	// The right to report comes first, so a caller without it learns nothing
+	// about posts. The reported post must be one the subject can see; an
+	// invisible post reads exactly like a missing one.
 	sub := subjectOf(c)
+	if err := s.authorize(c, "reports:create", warden.Resource{Type: "report", TenantID: sub.Tenant, OwnerID: sub.ID}); err != nil {
+		return err
+	}
 	post, err := timeDB(c, func(ctx context.Context) (*warden.Post, error) {
 		return s.posts.FindPostByID(ctx, postID)
 	})
@@ -64,17 +68,17 @@ func (s *Server) handleReportCreate(c *gin.Context) error {
 		err = notFound("post")
 	}
 	if warden.ErrorCode(err) == warden.ENOTFOUND {
-		return warden.Invalid([]warden.FieldError{{Field: "post_id", Message: "no such post"}})
+		return noSuchPost()
 	} else if err != nil {
-		return err
-	}
-	if err := s.authorize(c, "reports:create", warden.Resource{Type: "report", TenantID: sub.Tenant, OwnerID: sub.ID}); err != nil {
 		return err
 	}
 	r, err := timeDB(c, func(ctx context.Context) (*warden.Report, error) {
 		return s.reports.CreateReport(ctx, sub.Tenant, sub.ID, post.ID, reason)
 	})
-	if err != nil {
+	if warden.ErrorCode(err) == warden.ENOTFOUND {
+		// Deleted since it was read: the same answer as any missing post.
+		return noSuchPost()
+	} else if err != nil {
 		return err
 	}
 	respondJSON(c, http.StatusCreated, r)
@@ -148,4 +152,8 @@ func (s *Server) handleReportResolve(c *gin.Context) error {
 	}
 	respondJSON(c, http.StatusOK, r)
 	return nil
+}
+
+func noSuchPost() error {
+	return warden.Invalid([]warden.FieldError{{Field: "post_id", Message: "no such post"}})
 }

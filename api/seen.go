@@ -36,7 +36,9 @@ func newSeenUsers(store UserStore, now func() time.Time, log *slog.Logger) *seen
 }
 
 func (s *seenUsers) record(ctx context.Context, sub *warden.Subject) {
-	if s == nil || s.store == nil || sub == nil {
+	// A token with a tenant claim but no tenant role proves no membership: it
+	// must not appear, with its email, in that tenant's user list.
+	if s == nil || s.store == nil || sub == nil || len(sub.TenantRoles) == 0 {
 		return
 	}
 	now := s.now()

@@ -79,7 +79,7 @@ func NewServer(d Deps) (*Server, error) {
 	}
 
 	// Optional authentication: a token, when present, is verified all the same.
-	open := e.Group("/api", s.authenticate(false))
+	open := e.Group("/api", s.authenticate)
 	open.GET("/public", handle(s.handlePublic))
 	s.registerPostReadRoutes(open)
 
@@ -115,7 +115,7 @@ func (s *Server) handleReadyz(c *gin.Context) {
 	if err := s.db.Ping(ctx); err != nil {
 		checks["database"], ready = "unavailable", false
 	}
-	if err := s.auth.Ready(ctx); err != nil {
+	if err := withDeadline(ctx, s.auth.Ready); err != nil {
 		checks["keys"], ready = "unavailable", false
 	}
 	body := gin.H{"status": "ready", "checks": checks, "policy_revision": s.authz.Revision(), "version": s.version}
@@ -125,4 +125,17 @@ func (s *Server) handleReadyz(c *gin.Context) {
 		c.Header("Retry-After", "5")
 	}
 	respondJSON(c, status, body)
+}
+
+// withDeadline runs check but answers by ctx's deadline even if check does not:
+// a probe must not hang on a slow key fetch it may have started.
+func withDeadline(ctx context.Context, check func(context.Context) error) error {
+	done := make(chan error, 1)
+	go func() { done <- check(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

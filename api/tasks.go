@@ -47,7 +47,10 @@ func taskFilterFromQuery(q *query) warden.TaskFilter {
 	}
 }
 
-var taskFilterParams = []string{"completed", "priority", "user_id", "search"}
+// taskFilterParams are the query parameters both list routes accept, plus extra.
+func taskFilterParams(extra ...string) []string {
+	return append([]string{"completed", "priority", "user_id", "search"}, extra...)
+}
 
 // visibleTasks asks the policy which tasks the subject may reach with action, as
 // a condition the store turns into SQL: the policy, not Go, says which rows.
@@ -56,7 +59,7 @@ func (s *Server) visibleTasks(c *gin.Context, action string) (warden.Condition, 
 }
 
 func (s *Server) handleTaskList(c *gin.Context) error {
-	q := newQuery(c, append(taskFilterParams, "skip", "limit")...)
+	q := newQuery(c, taskFilterParams("skip", "limit")...)
 	f := taskFilterFromQuery(q)
 	f.Offset = q.intIn("skip", 0, 0, maxInt)
 	f.Limit = min(q.intIn("limit", warden.ListLimitDefault, 1, maxInt), warden.ListLimitMax)
@@ -89,7 +92,7 @@ type taskPage struct {
 }
 
 func (s *Server) handleTaskPage(c *gin.Context) error {
-	q := newQuery(c, append(taskFilterParams, "page", "page_size", "cursor")...)
+	q := newQuery(c, taskFilterParams("page", "page_size", "cursor")...)
 	f := taskFilterFromQuery(q)
 	page := q.intIn("page", 1, 1, maxInt/warden.PageSizeMax)
 	size := q.intIn("page_size", warden.PageSizeDefault, 1, warden.PageSizeMax)
@@ -177,6 +180,15 @@ func (s *Server) loadTask(c *gin.Context, action string) (*warden.Task, error) {
 	}, taskResource)
 }
 
+// missing answers a row that does not exist. It still asks the policy (which
+// denies: the row has no tenant), so a missing row and an invisible one carry
+// the same headers, a decision id and an authz time, and the decision log
+// shows the request.
+func (s *Server) missing(c *gin.Context, typ, action string, id int64) error {
+	s.decide(c, action, warden.Resource{Type: typ, ID: id})
+	return notFound(typ)
+}
+
 // loadRow finds the row named by the route's {id} and decides action on it: a
 // row the subject may not see answers exactly like a missing one.
 func loadRow[T any](s *Server, c *gin.Context, typ, action string,
@@ -188,7 +200,7 @@ func loadRow[T any](s *Server, c *gin.Context, typ, action string,
 	}
 	row, err := timeDB(c, func(ctx context.Context) (T, error) { return find(ctx, id) })
 	if warden.ErrorCode(err) == warden.ENOTFOUND {
-		return zero, notFound(typ)
+		return zero, s.missing(c, typ, action, id)
 	} else if err != nil {
 		return zero, err
 	}

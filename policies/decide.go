@@ -32,7 +32,13 @@ func (e *Engine) Decide(ctx context.Context, req warden.AuthzRequest) warden.Dec
 	}
 	e.logDecision(req, d, elapsed)
 	if e.opts.OnDecision != nil {
-		e.opts.OnDecision(req.Action, d.Allow, elapsed)
+		action := req.Action
+		if !d.Allow && len(d.Reasons) > 0 && d.Reasons[0] == reasonUnknownAction {
+			// A client may ask about any string (POST /api/me/can); metrics
+			// label it once, so no client can create unbounded series.
+			action = "unknown"
+		}
+		e.opts.OnDecision(action, d.Allow, elapsed)
 	}
 	return d
 }

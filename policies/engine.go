@@ -1,6 +1,8 @@
 package policies
 
 import (
+	"github.com/warden-authz/warden"
+
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -51,21 +53,13 @@ const (
 	defaultReloadDebounce  = 200 * time.Millisecond
 
 	reasonUndecided = "policy could not decide"
+	// reasonUnknownAction is the policy's first reason for an action it does not know.
+	reasonUnknownAction = "unknown action"
 )
 
 // The rules the service queries. A policy that lacks one is refused.
 func decisionRef() ast.Ref    { return ast.MustParseRef("data.warden.authz.decision") }
 func permissionsRef() ast.Ref { return ast.MustParseRef("data.warden.authz.effective_permissions") }
-
-// filterTables lists, per listable table, the columns a filter may name. A
-// residual policy naming any other column is refused rather than dropped.
-func filterTables() map[string]map[string]bool {
-	return map[string]map[string]bool{
-		"tasks":   {"tenant_id": true, "owner_id": true, "completed": true, "priority": true},
-		"posts":   {"tenant_id": true, "owner_id": true, "is_public": true},
-		"reports": {"tenant_id": true, "reporter_id": true, "status": true},
-	}
-}
 
 // Engine evaluates the policy. It is safe for concurrent use; a reload swaps
 // the whole compiled state at once.
@@ -95,7 +89,7 @@ type state struct {
 
 type filterQuery struct {
 	table    string
-	columns  map[string]bool
+	columns  map[string]warden.ColumnKind
 	compiled *compile.Prepared
 	partial  rego.PreparedPartialQuery // confirms an unconditional result
 }
@@ -216,7 +210,7 @@ func load(ctx context.Context, dir fs.FS) (*state, error) {
 	if st.permissions, err = prepare(ctx, permissionsRef(), common); err != nil {
 		return nil, err
 	}
-	for table, columns := range filterTables() {
+	for table, columns := range warden.FilterColumns() {
 		fq, err := prepareFilter(ctx, table, columns, compiler, store)
 		if err != nil {
 			return nil, err
@@ -228,7 +222,7 @@ func load(ctx context.Context, dir fs.FS) (*state, error) {
 
 func requiredRules() []ast.Ref {
 	refs := []ast.Ref{decisionRef(), permissionsRef()}
-	for table := range filterTables() {
+	for table := range warden.FilterColumns() {
 		refs = append(refs, filterRef(table))
 	}
 	return refs
@@ -247,7 +241,7 @@ func prepare(ctx context.Context, ref ast.Ref, common []func(*rego.Rego)) (rego.
 	return pq, nil
 }
 
-func prepareFilter(ctx context.Context, table string, columns map[string]bool, compiler *ast.Compiler, store storage.Store) (*filterQuery, error) {
+func prepareFilter(ctx context.Context, table string, columns map[string]warden.ColumnKind, compiler *ast.Compiler, store storage.Store) (*filterQuery, error) {
 	query := ast.NewBody(ast.Equality.Expr(ast.NewTerm(filterRef(table)), ast.BooleanTerm(true)))
 	unknown := ast.NewTerm(ast.InputRootRef.Append(ast.StringTerm(table)))
 	c := compile.New(

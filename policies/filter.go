@@ -106,7 +106,7 @@ func confirmUnconditional(ctx context.Context, fq *filterQuery, input ast.Value)
 // fromUCAST converts the UCAST tree of the compile package into a Condition,
 // refusing any column outside the table's allowlist and any operator or
 // value the Condition cannot carry.
-func fromUCAST(node map[string]any, table string, columns map[string]bool) (warden.Condition, error) {
+func fromUCAST(node map[string]any, table string, columns map[string]warden.ColumnKind) (warden.Condition, error) {
 	typ, _ := node["type"].(string)
 	op, _ := node["operator"].(string)
 	switch typ {
@@ -140,7 +140,7 @@ func fromUCAST(node map[string]any, table string, columns map[string]bool) (ward
 	case "field":
 		field, _ := node["field"].(string)
 		column, ok := strings.CutPrefix(field, table+".")
-		if !ok || !columns[column] {
+		if _, known := columns[column]; !ok || !known {
 			return warden.Condition{}, fmt.Errorf("ucast: column %q is not filterable on %s", field, table)
 		}
 		value := node["value"]

@@ -199,7 +199,7 @@ func TestFilterConversion(t *testing.T) {
 }
 
 func TestFromUCASTRefusesWhatConditionCannotCarry(t *testing.T) {
-	cols := map[string]bool{"owner_id": true}
+	cols := map[string]warden.ColumnKind{"owner_id": warden.ColumnText}
 	field := func(op string, v any) map[string]any {
 		return map[string]any{"type": "field", "operator": op, "field": "tasks.owner_id", "value": v}
 	}

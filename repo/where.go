@@ -11,26 +11,19 @@ import (
 // maxConditionDepth bounds the nesting of a condition; policies produce a few levels.
 const maxConditionDepth = 32
 
-type columnKind int
+type columnKind = warden.ColumnKind
 
 const (
-	kindText columnKind = iota + 1
-	kindBool
+	kindText = warden.ColumnText
+	kindBool = warden.ColumnBool
 )
 
 // filterColumn returns the kind of a column a policy may filter table on. The
-// allowlist is the whole of what a condition may touch: any other column, or
-// table, fails closed.
+// allowlist (warden.FilterColumns, shared with the policy engine) is the whole
+// of what a condition may touch: any other column, or table, fails closed.
 func filterColumn(table, column string) (columnKind, bool) {
-	switch table + "." + column {
-	case "tasks.tenant_id", "tasks.owner_id", "tasks.priority",
-		"posts.tenant_id", "posts.owner_id",
-		"reports.tenant_id", "reports.reporter_id", "reports.status":
-		return kindText, true
-	case "tasks.completed", "posts.is_public":
-		return kindBool, true
-	}
-	return 0, false
+	kind, ok := warden.FilterColumns()[table][column]
+	return kind, ok
 }
 
 // WhereClause renders the policy's condition as a SQL boolean expression over

@@ -45,7 +45,7 @@ type setting struct {
 var settings = []setting{
 	{name: "WARDEN_DATABASE_URL", required: true, secret: true, help: "PostgreSQL URL (postgres://...)"},
 	{name: "WARDEN_HTTP_ADDR", def: "127.0.0.1:8080", help: "listen address"},
-	{name: "WARDEN_JWKS_URL", required: true, help: "Better Auth JWKS URL"},
+	{name: "WARDEN_JWKS_URL", required: true, secret: true, help: "Better Auth JWKS URL"},
 	{name: "WARDEN_JWT_ISSUER", required: true, help: "exact iss to require"},
 	{name: "WARDEN_JWT_AUDIENCE", required: true, help: "aud value that must be present"},
 	{name: "WARDEN_JWT_ALGORITHMS", def: "EdDSA,ES256,ES512,RS256,PS256", help: "allowed alg values"},
@@ -194,7 +194,8 @@ func logAttrs(vals map[string]string) []any {
 	return out
 }
 
-// maskURL hides the password of a URL and any password query parameter.
+// maskURL hides the password of a URL and any password or token query
+// parameter; the rest stays readable for the operator.
 func maskURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -204,10 +205,12 @@ func maskURL(s string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
+	for _, k := range []string{"password", "token", "access_token", "key"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+		}
 	}
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 

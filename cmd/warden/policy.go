@@ -49,6 +49,7 @@ func runPolicy(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer engine.Close()
 	d, err := engine.EvalDocument(ctx, doc)
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 func serve(ctx context.Context, cfg Config, migrate bool, log *slog.Logger, stdout io.Writer, ready func(addr string)) error {
 	db, err := repo.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer db.Close()
 	if migrate {
@@ -69,6 +69,7 @@ func serve(ctx context.Context, cfg Config, migrate bool, log *slog.Logger, stdo
 	if err != nil {
 		return fmt.Errorf("load policy: %w", err)
 	}
+	defer engine.Close()
 	verifier, err := auth.NewVerifier(ctx, auth.Config{
 		JWKSURL: cfg.JWKSURL, Issuer: cfg.Issuer, Audience: cfg.Audience, Algorithms: cfg.Algorithms,
 		Leeway: cfg.Leeway, ClaimTenant: cfg.ClaimTenant, ClaimTenantRole: cfg.ClaimTenantRol,
@@ -119,7 +120,7 @@ func listenAndServe(ctx context.Context, addr string, h http.Handler, log *slog.
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -170,6 +171,7 @@ func runVersion(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer engine.Close()
 	fmt.Fprintf(stdout, "warden %s\npolicy revision %s\n", version, engine.Revision())
 	return nil
 }
