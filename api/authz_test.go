@@ -236,3 +236,48 @@ func TestRoleDataChangesDecisions(t *testing.T) {
 		}
 	}
 }
+
+func TestNonMembersAreNotRecordedAsTenantUsers(t *testing.T) {
+	e := newEnv(t)
+	e.must(http.StatusOK, "GET", "/api/me", e.token(map[string]any{"sub": "nora", "email": "nora@x.test", "org_id": "acme"}), nil)
+	e.must(http.StatusOK, "GET", "/api/me", e.member("mike", "acme", "member"), nil)
+	var users []struct {
+		ID string `json:"id"`
+	}
+	e.must(http.StatusOK, "GET", "/api/admin/users", e.member("ada", "acme", "admin"), nil).json(t, &users)
+	var ids []string
+	for _, u := range users {
+		ids = append(ids, u.ID)
+	}
+	if slices.Contains(ids, "nora") || !slices.Contains(ids, "mike") {
+		t.Errorf("acme users = %v, want mike and not the role-less nora", ids)
+	}
+}
+
+func TestMissingAndInvisibleRowsCarryTheSameHeaders(t *testing.T) {
+	e := newEnv(t)
+	tk := e.createTask(e.member("alice", "acme", "member"), map[string]any{"title": "a"})
+	bob := e.member("bob", "acme", "member")
+	invisible := e.must(http.StatusNotFound, "GET", "/api/tasks/"+itoa(tk.ID), bob, nil)
+	missing := e.must(http.StatusNotFound, "GET", "/api/tasks/999999", bob, nil)
+	for _, h := range []string{"X-Decision-Id", "Server-Timing", "Content-Type"} {
+		if (invisible.header.Get(h) == "") != (missing.header.Get(h) == "") {
+			t.Errorf("%s: invisible %q, missing %q", h, invisible.header.Get(h), missing.header.Get(h))
+		}
+	}
+	if strings.Count(invisible.header.Get("X-Decision-Id"), ",") != strings.Count(missing.header.Get("X-Decision-Id"), ",") {
+		t.Errorf("decision ids: invisible %q, missing %q", invisible.header.Get("X-Decision-Id"), missing.header.Get("X-Decision-Id"))
+	}
+}
+
+func TestUnknownActionsShareOneMetricLabel(t *testing.T) {
+	e := newEnv(t)
+	alice := e.member("alice", "acme", "member")
+	for _, a := range []string{"x:1", "x:2", "x:3"} {
+		e.must(http.StatusOK, "POST", "/api/me/can", alice, []map[string]any{{"action": a, "resource": map[string]any{"type": "task"}}})
+	}
+	body := string(e.must(http.StatusOK, "GET", "/metrics", "", nil).body)
+	if strings.Contains(body, `action="x:1"`) || !strings.Contains(body, `warden_authz_decisions_total{action="unknown",result="deny"} 3`) {
+		t.Errorf("metrics label client-chosen actions: %s", body[:min(len(body), 400)])
+	}
+}
