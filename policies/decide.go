@@ -21,12 +21,20 @@ import (
 func (e *Engine) Decide(ctx context.Context, req warden.AuthzRequest) warden.Decision {
 	start := time.Now()
 	st := e.state.Load()
-	d, err := e.evalDecision(ctx, st, inputValue(req))
+	var d warden.Decision
+	err := e.onWorker(ctx, func() (err error) {
+		d, err = e.evalDecision(ctx, st, inputValue(req))
+		return err
+	})
+	if err != nil {
+		// Whatever failed (evaluation, a panic, no worker free before ctx
+		// ended), the answer is the one deny.
+		d = undecided()
+	}
 	elapsed := time.Since(start)
 	d.ID = newID()
 	d.Revision = st.revision
 	if err != nil {
-		d.Undecided = true
 		e.log.ErrorContext(ctx, "policy could not decide",
 			"decision_id", d.ID, "action", req.Action, "revision", st.revision, "err", err)
 	}
@@ -67,7 +75,11 @@ func (e *Engine) Permissions(ctx context.Context, s *warden.Subject) ([]string, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	rs, err := st.permissions.Eval(ctx, rego.EvalParsedInput(ast.NewObject(items...)))
+	var rs rego.ResultSet
+	err := e.onWorker(ctx, func() (err error) {
+		rs, err = st.permissions.Eval(ctx, rego.EvalParsedInput(ast.NewObject(items...)))
+		return err
+	})
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -103,7 +115,7 @@ func evalError(ctx context.Context, what string, err error) error {
 }
 
 func undecided() warden.Decision {
-	return warden.Decision{Reasons: []string{reasonUndecided}}
+	return warden.Decision{Reasons: []string{reasonUndecided}, Undecided: true}
 }
 
 // evalDecision runs the prepared decision query under the engine's timeout and

@@ -75,6 +75,10 @@ type Engine struct {
 	stop     context.CancelFunc
 	stopped  chan struct{}
 	stopOnce sync.Once
+
+	// Evaluations run on long-lived worker goroutines (see workers.go).
+	jobs chan func()
+	quit chan struct{}
 }
 
 // state is one compiled revision of the policy with its prepared queries.
@@ -114,6 +118,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		size = defaultFilterCacheSize
 	}
 	e.cache = newFilterCache(size)
+	e.startWorkers()
 
 	fsys := Bundle()
 	if opts.Dir != "" {
@@ -121,6 +126,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	st, err := load(ctx, fsys)
 	if err != nil {
+		e.stopWorkers()
 		return nil, err
 	}
 	e.state.Store(st)
@@ -128,20 +134,23 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 
 	if opts.Dir != "" {
 		if err := e.watch(ctx); err != nil {
+			e.stopWorkers()
 			return nil, fmt.Errorf("watch policy dir: %w", err)
 		}
 	}
 	return e, nil
 }
 
-// Close stops watching the policy directory. The engine keeps serving the
-// last loaded policy.
+// Close stops watching the policy directory and the evaluation workers. The
+// engine keeps serving the last loaded policy, evaluating on the caller's
+// goroutine.
 func (e *Engine) Close() error {
 	e.stopOnce.Do(func() {
 		if e.stop != nil {
 			e.stop()
 			<-e.stopped
 		}
+		e.stopWorkers()
 	})
 	return nil
 }

@@ -38,8 +38,10 @@ func (e *Engine) Filter(ctx context.Context, s *warden.Subject, action string) (
 	key := filterKey(st.revision, action, s)
 	cond, ok := e.cache.get(key)
 	if !ok {
-		var err error
-		cond, err = e.compileFilter(ctx, st, fq, action, s)
+		err := e.onWorker(ctx, func() (err error) {
+			cond, err = e.compileFilter(ctx, st, fq, action, s)
+			return err
+		})
 		if err != nil {
 			return warden.MatchNone(), fmt.Errorf("filter %s: %w", action, err)
 		}
