@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -10,20 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/warden-authz/warden/api"
-	"github.com/warden-authz/warden/auth"
-	"github.com/warden-authz/warden/policies"
-	"github.com/warden-authz/warden/repo"
-	"github.com/warden-authz/warden/repo/pgtest"
 )
 
 // keyedEnv is an env whose signing key the test holds, so it can forge tokens
@@ -35,50 +25,11 @@ type keyedEnv struct {
 	kid  string
 }
 
-// newKeyedEnv builds the same server as newEnv, keeping the issuer's key file.
+// newKeyedEnv builds the same server as newEnv and reads the issuer's key.
 func newKeyedEnv(t *testing.T) *keyedEnv {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	db, err := repo.Open(ctx, pgtest.NewDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	keyPath := filepath.Join(t.TempDir(), "key.jwk")
-	issuer, err := auth.LoadOrCreateDevIssuer(keyPath, testIssuer, testAudience)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := httptest.NewServer(issuer.JWKSHandler())
-	t.Cleanup(jwks.Close)
-	reg := prometheus.NewRegistry()
-	metrics := api.NewMetrics(reg)
-	engine, err := policies.New(ctx, policies.Options{OnDecision: metrics.ObserveDecision})
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := auth.NewVerifier(ctx, auth.Config{
-		JWKSURL: jwks.URL, Issuer: testIssuer, Audience: testAudience,
-		Algorithms: []string{"EdDSA"}, Leeway: 30 * time.Second,
-		ClaimTenant: "org_id", ClaimTenantRole: "org_role", ClaimRole: "role", ClaimPermissions: "permissions",
-		RefreshCooldown: time.Hour,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	s, err := api.NewServer(api.Deps{
-		Auth: verifier, Authz: engine, Tasks: repo.NewTaskStore(db), Posts: repo.NewPostStore(db),
-		Reports: repo.NewReportStore(db), Users: repo.NewUserStore(db), DB: db,
-		Logger: newTestLogger(logs), Registry: reg, Metrics: metrics, Version: "test",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-
+	e := newEnv(t, envOptions{refreshCooldown: time.Hour})
+	keyPath, issuer := e.keyPath, e.issuer
 	raw, err := jwk.ReadFile(keyPath)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +43,7 @@ func newKeyedEnv(t *testing.T) *keyedEnv {
 		t.Fatal(err)
 	}
 	return &keyedEnv{
-		env:  &env{t: t, srv: srv, issuer: issuer, db: db, reg: reg, logs: logs},
+		env:  e,
 		priv: priv, pub: priv.Public().(ed25519.PublicKey), kid: issuer.KeyID(),
 	}
 }

@@ -35,17 +35,19 @@ const (
 // env is a whole Warden over real HTTP: a fresh PostgreSQL database, the embedded
 // policy (or one from a directory), a development issuer serving its JWKS.
 type env struct {
-	t      testing.TB
-	srv    *httptest.Server
-	issuer *auth.DevIssuer
-	db     *repo.DB
-	reg    *prometheus.Registry
-	logs   *syncBuffer
+	t       testing.TB
+	keyPath string // the issuer's private key file
+	srv     *httptest.Server
+	issuer  *auth.DevIssuer
+	db      *repo.DB
+	reg     *prometheus.Registry
+	logs    *syncBuffer
 }
 
 type envOptions struct {
-	policyDir string
-	jwksDown  bool // the issuer's JWKS endpoint never answers
+	policyDir       string
+	jwksDown        bool          // the issuer's JWKS endpoint never answers
+	refreshCooldown time.Duration // between JWKS fetches on unknown kids; 0: the default
 }
 
 func newEnv(t testing.TB, opts ...envOptions) *env {
@@ -61,7 +63,8 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	issuer, err := auth.LoadOrCreateDevIssuer(filepath.Join(t.TempDir(), "key.jwk"), testIssuer, testAudience)
+	keyPath := filepath.Join(t.TempDir(), "key.jwk")
+	issuer, err := auth.LoadOrCreateDevIssuer(keyPath, testIssuer, testAudience)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +83,8 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 		JWKSURL: jwks.URL, Issuer: testIssuer, Audience: testAudience,
 		Algorithms: []string{"EdDSA"}, Leeway: 30 * time.Second,
 		ClaimTenant: "org_id", ClaimTenantRole: "org_role", ClaimRole: "role", ClaimPermissions: "permissions",
-		OnVerify: metrics.ObserveJWT, OnRefresh: metrics.ObserveJWKSRefresh,
+		RefreshCooldown: o.refreshCooldown,
+		OnVerify:        metrics.ObserveJWT, OnRefresh: metrics.ObserveJWKSRefresh,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +100,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, issuer: issuer, db: db, reg: reg, logs: logs}
+	return &env{t: t, keyPath: keyPath, srv: srv, issuer: issuer, db: db, reg: reg, logs: logs}
 }
 
 // token mints a token for claims; "sub" is required.
