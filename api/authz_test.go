@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
@@ -279,5 +280,24 @@ func TestUnknownActionsShareOneMetricLabel(t *testing.T) {
 	body := string(e.must(http.StatusOK, "GET", "/metrics", "", nil).body)
 	if strings.Contains(body, `action="x:1"`) || !strings.Contains(body, `warden_authz_decisions_total{action="unknown",result="deny"} 3`) {
 		t.Errorf("metrics label client-chosen actions: %s", body[:min(len(body), 400)])
+	}
+}
+
+func TestReportOnMissingOrInvisiblePostLooksTheSame(t *testing.T) {
+	e := newEnv(t)
+	var p struct {
+		ID int64 `json:"id"`
+	}
+	e.must(http.StatusCreated, "POST", "/api/posts", e.member("gina", "globex", "member"), map[string]any{"title": "private"}).json(t, &p)
+	alice := e.member("alice", "acme", "member")
+	invisible := e.must(http.StatusUnprocessableEntity, "POST", "/api/reports", alice, map[string]any{"post_id": p.ID, "reason": "x"})
+	missing := e.must(http.StatusUnprocessableEntity, "POST", "/api/reports", alice, map[string]any{"post_id": 999999, "reason": "x"})
+	hi, hm := invisible.header.Get("X-Decision-Id"), missing.header.Get("X-Decision-Id")
+	if strings.Count(hi, ",") != strings.Count(hm, ",") {
+		t.Errorf("decision ids: invisible %q, missing %q: the count tells them apart", hi, hm)
+	}
+	ip, mp := invisible.problem(t), missing.problem(t)
+	if fmt.Sprint(ip["errors"]) != fmt.Sprint(mp["errors"]) || ip["detail"] != mp["detail"] {
+		t.Errorf("bodies differ: %v / %v", ip, mp)
 	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -175,12 +176,14 @@ func (s *Server) loadResource(c *gin.Context, typ string, id int64) (warden.Reso
 				return warden.Resource{}, err
 			}
 			return postResource(p), nil
-		default:
+		case "report":
 			r, err := s.reports.FindReportByID(ctx, sub.Tenant, id)
 			if err != nil {
 				return warden.Resource{}, err
 			}
 			return reportResource(r), nil
+		default:
+			return warden.Resource{}, fmt.Errorf("load resource: unknown type %q", typ)
 		}
 	})
 }

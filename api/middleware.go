@@ -90,7 +90,7 @@ func (s *Server) accessLog(c *gin.Context) {
 	attrs := []any{
 		"request_id", st.id, "method", c.Request.Method, "route", route,
 		"status", c.Writer.Status(), "duration_ms", float64(elapsed.Microseconds()) / 1000,
-		"bytes", c.Writer.Size(),
+		"bytes", c.Writer.Size(), "client_ip", c.ClientIP(),
 	}
 	if st.subject != nil {
 		attrs = append(attrs, "subject", st.subject.ID, "tenant", st.subject.Tenant)

@@ -64,10 +64,10 @@ func (s *Server) handleReportCreate(c *gin.Context) error {
 	post, err := timeDB(c, func(ctx context.Context) (*warden.Post, error) {
 		return s.posts.FindPostByID(ctx, postID)
 	})
-	if err == nil && !s.decide(c, "posts:read", postResource(post)).Allow {
-		err = notFound("post")
-	}
 	if warden.ErrorCode(err) == warden.ENOTFOUND {
+		_ = s.missing(c, "post", "posts:read", postID)
+		return noSuchPost()
+	} else if err == nil && !s.decide(c, "posts:read", postResource(post)).Allow {
 		return noSuchPost()
 	} else if err != nil {
 		return err
@@ -137,7 +137,7 @@ func (s *Server) handleReportResolve(c *gin.Context) error {
 		return s.reports.FindReportByID(ctx, sub.Tenant, id)
 	})
 	if warden.ErrorCode(err) == warden.ENOTFOUND {
-		return notFound("report")
+		return s.missing(c, "report", "reports:resolve", id)
 	} else if err != nil {
 		return err
 	}

@@ -110,7 +110,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	log.Info("development stack", "database", maskURL(cfg.DatabaseURL), "jwks", cfg.JWKSURL, "issuer", devIssuer, "audience", devAudience)
 	err = serve(ctx, cfg, true, log, stderr, func(bound string) {
-		printDemo(stdout, issuer, "http://"+bound)
+		printDemo(stdout, issuer, "http://"+bound, *dataDir)
 	})
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -119,7 +119,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 }
 
 // printDemo prints ready-to-paste curl commands with fresh tokens.
-func printDemo(w io.Writer, issuer *auth.DevIssuer, base string) {
+func printDemo(w io.Writer, issuer *auth.DevIssuer, base, dataDir string) {
 	fmt.Fprintf(w, "\nWarden is running at %s (tokens below are valid for %s).\n\n", base, devTokenTTL)
 	for _, u := range demoUsers() {
 		tok, err := issuer.Mint(u.claims, devTokenTTL)
@@ -140,10 +140,10 @@ curl -s %[1]s/api/tasks/1 -H "Authorization: Bearer $DAVE"
 curl -s %[1]s/api/me/permissions -H "Authorization: Bearer $CAROL"
 curl -s %[1]s/api/admin/stats -H "Authorization: Bearer $ROOT"
 curl -s %[1]s/api/public
-# more tokens: ./bin/warden token --sub someone --org acme --role member
-# Ctrl-C stops Warden and its PostgreSQL; data stays in ./.data
+# more tokens: ./bin/warden token --data-dir %[2]s --sub someone --org acme --role member
+# Ctrl-C stops Warden and its PostgreSQL; data stays in %[2]s
 
-`, base)
+`, base, dataDir)
 }
 
 func runToken(args []string, stdout io.Writer) error {

@@ -4,11 +4,10 @@ package warden.authz
 # same helpers as the single decisions, so a list can never show a row that
 # the decision for <table>:read would deny, nor hide one it would allow.
 #
-# The service compiles each filter once per subject shape (roles, permissions,
-# personal flag) with stand-ins for the subject's id and tenant, and caches
-# it: filter rules may compare the id and tenant with row columns, but must
-# not compute with them (startswith, concat, ...) nor read the subject's
-# email or name, which are left out of the filter input.
+# The service compiles each filter with the subject's real id and tenant and
+# caches it per subject: filter rules may use the id and tenant freely, but
+# must not read the subject's email or name, which are left out of the filter
+# input.
 
 # METADATA
 # title: Task rows
