@@ -1,9 +1,9 @@
 package policies
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/warden-authz/warden/internal/testlog"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -647,22 +647,8 @@ func waitFor[T any](t *testing.T, f func() (T, bool)) T {
 	}
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects output written from several goroutines.
+type syncBuffer = testlog.Buffer
 
 func slogTo(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
