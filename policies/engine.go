@@ -89,6 +89,9 @@ type state struct {
 	decision    rego.PreparedEvalQuery
 	permissions rego.PreparedEvalQuery
 	filters     map[string]*filterQuery // by table
+	// dataFiles are the data.json and schema files the revision was built
+	// from: a reload may change them but never silently drop one.
+	dataFiles []string
 }
 
 type filterQuery struct {
@@ -205,6 +208,12 @@ func load(ctx context.Context, dir fs.FS) (*state, error) {
 	}
 
 	st := &state{revision: revision, compiler: compiler, store: store, filters: map[string]*filterQuery{}}
+	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (path.Base(p) == "data.json" || p == schemaPath) {
+			st.dataFiles = append(st.dataFiles, p)
+		}
+		return nil
+	})
 	common := []func(*rego.Rego){
 		rego.Compiler(compiler),
 		rego.Store(store),

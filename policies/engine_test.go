@@ -400,7 +400,19 @@ func TestReloadKeepsLastGoodPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, dir, "warden/authz/note.rego", "package warden.authz\n\n# reviewed\n")
-	waitFor(t, func() (string, bool) { return e.Revision(), e.Revision() != second })
+	third := waitFor(t, func() (string, bool) { return e.Revision(), e.Revision() != second })
+
+	// Moving the role data aside (as a careless deploy does) is refused: the
+	// policy never serves without it, not even for a moment.
+	if err := os.Rename(filepath.Join(dir, "warden/roles/data.json"), filepath.Join(dir, "data.json.bak")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() (string, bool) {
+		return logs.String(), strings.Contains(logs.String(), "warden/roles/data.json disappeared")
+	})
+	if e.Revision() != third || !e.Decide(context.Background(), importReq).Allow {
+		t.Fatalf("after data.json vanished: revision %s (want %s), role permissions must still apply", e.Revision(), third)
+	}
 }
 
 func TestReloadUnderConcurrentDecisions(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,15 @@ func (e *Engine) reload(ctx context.Context) {
 	}
 	if st.revision == old.revision {
 		return
+	}
+	// A deploy that moves data.json aside before copying the new one in
+	// would otherwise serve a policy without role data in between.
+	for _, f := range old.dataFiles {
+		if !slices.Contains(st.dataFiles, f) {
+			e.log.Error("policy reload refused; keeping the last good policy",
+				"revision", old.revision, "err", "file "+f+" disappeared (restart to remove it on purpose)")
+			return
+		}
 	}
 	e.state.Store(st)
 	e.cache.clear()
