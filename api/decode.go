@@ -19,10 +19,14 @@ import (
 
 const maxBodyBytes = 1 << 20
 
-// serverOwned are fields a client can see but never set.
-var serverOwned = map[string]bool{
-	"id": true, "user_id": true, "owner_id": true, "tenant": true, "tenant_id": true,
-	"created_at": true, "updated_at": true, "reporter_id": true, "resolved_by": true, "resolved_at": true,
+// serverOwned reports fields a client can see but never set.
+func serverOwned(name string) bool {
+	switch name {
+	case "id", "user_id", "owner_id", "tenant", "tenant_id", "created_at", "updated_at",
+		"reporter_id", "resolved_by", "resolved_at":
+		return true
+	}
+	return false
 }
 
 // readJSON reads the body and checks it is well-formed JSON: 413 past the limit,
@@ -72,7 +76,7 @@ func fields(raw json.RawMessage, prefix string, allowed ...string) (map[string]j
 	for _, k := range sortedKeys(m) {
 		switch {
 		case ok[k]:
-		case serverOwned[k]:
+		case serverOwned(k):
 			errs = append(errs, warden.FieldError{Field: prefix + k, Message: "is set by the server and cannot be sent"})
 		default:
 			errs = append(errs, warden.FieldError{Field: prefix + k, Message: "unknown field"})
@@ -176,11 +180,13 @@ func (d member) requireNonNull(name string, sent, null bool) bool {
 }
 
 // taskFields are the members a client may send for a task.
-var taskFields = []string{"title", "description", "completed", "priority", "due_date"}
+func taskFields() []string {
+	return []string{"title", "description", "completed", "priority", "due_date"}
+}
 
 // decodeTaskInput decodes a create or full-replace body: fields not sent take their defaults.
 func decodeTaskInput(raw json.RawMessage, prefix string) (warden.TaskInput, []warden.FieldError) {
-	m, errs := fields(raw, prefix, taskFields...)
+	m, errs := fields(raw, prefix, taskFields()...)
 	if m == nil {
 		return warden.TaskInput{}, errs
 	}
@@ -218,7 +224,7 @@ func decodeTaskInput(raw json.RawMessage, prefix string) (warden.TaskInput, []wa
 
 // decodeTaskPatch decodes a PATCH body: absent leaves a field alone, null clears it.
 func decodeTaskPatch(raw json.RawMessage) (warden.TaskPatch, []warden.FieldError) {
-	m, errs := fields(raw, "", taskFields...)
+	m, errs := fields(raw, "", taskFields()...)
 	if m == nil {
 		return warden.TaskPatch{}, errs
 	}
@@ -233,7 +239,7 @@ func decodeTaskPatch(raw json.RawMessage) (warden.TaskPatch, []warden.FieldError
 		return p, errs
 	}
 	if p.Empty() {
-		return p, []warden.FieldError{{Field: "body", Message: "must contain at least one of " + strings.Join(taskFields, ", ")}}
+		return p, []warden.FieldError{{Field: "body", Message: "must contain at least one of " + strings.Join(taskFields(), ", ")}}
 	}
 	p.Normalize()
 	return p, p.Validate()

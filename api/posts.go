@@ -68,10 +68,10 @@ func (s *Server) handlePostGet(c *gin.Context) error {
 	return nil
 }
 
-var postFields = []string{"title", "body", "is_public"}
+func postFields() []string { return []string{"title", "body", "is_public"} }
 
 func decodePostInput(raw json.RawMessage) (warden.PostInput, error) {
-	m, errs := fields(raw, "", postFields...)
+	m, errs := fields(raw, "", postFields()...)
 	if m == nil {
 		return warden.PostInput{}, warden.Invalid(errs)
 	}
@@ -96,7 +96,7 @@ func decodePostInput(raw json.RawMessage) (warden.PostInput, error) {
 }
 
 func decodePostPatch(raw json.RawMessage) (warden.PostPatch, error) {
-	m, errs := fields(raw, "", postFields...)
+	m, errs := fields(raw, "", postFields()...)
 	if m == nil {
 		return warden.PostPatch{}, warden.Invalid(errs)
 	}

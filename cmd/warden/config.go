@@ -42,26 +42,35 @@ type setting struct {
 	help     string
 }
 
-var settings = []setting{
-	{name: "WARDEN_DATABASE_URL", required: true, secret: true, help: "PostgreSQL URL (postgres://...)"},
-	{name: "WARDEN_HTTP_ADDR", def: "127.0.0.1:8080", help: "listen address"},
-	{name: "WARDEN_JWKS_URL", required: true, secret: true, help: "Better Auth JWKS URL"},
-	{name: "WARDEN_JWT_ISSUER", required: true, help: "exact iss to require"},
-	{name: "WARDEN_JWT_AUDIENCE", required: true, help: "aud value that must be present"},
-	{name: "WARDEN_JWT_ALGORITHMS", def: "EdDSA,ES256,ES512,RS256,PS256", help: "allowed alg values"},
-	{name: "WARDEN_JWT_LEEWAY", def: "30s", help: "clock skew allowed on exp, nbf, iat"},
-	{name: "WARDEN_CLAIM_TENANT", def: "org_id", help: "claim naming the active tenant"},
-	{name: "WARDEN_CLAIM_TENANT_ROLE", def: "org_role", help: "claim with the tenant role(s)"},
-	{name: "WARDEN_CLAIM_ROLE", def: "role", help: "claim with global role(s)"},
-	{name: "WARDEN_CLAIM_PERMISSIONS", def: "permissions", help: "claim with extra permissions"},
-	{name: "WARDEN_POLICY_DIR", help: "load Rego from this directory and reload on change (development)"},
-	{name: "WARDEN_LOG_LEVEL", def: "info", help: "debug, info, warn, error"},
-	{name: "WARDEN_DECISION_LOG", def: "stdout", help: "stdout, a file path, or off"},
-	{name: "WARDEN_TRUSTED_PROXIES", help: "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted"},
+// settings lists every variable, in the order they are documented.
+func settings() []setting {
+	return []setting{
+		{name: "WARDEN_DATABASE_URL", required: true, secret: true, help: "PostgreSQL URL (postgres://...)"},
+		{name: "WARDEN_HTTP_ADDR", def: "127.0.0.1:8080", help: "listen address"},
+		{name: "WARDEN_JWKS_URL", required: true, secret: true, help: "Better Auth JWKS URL"},
+		{name: "WARDEN_JWT_ISSUER", required: true, help: "exact iss to require"},
+		{name: "WARDEN_JWT_AUDIENCE", required: true, help: "aud value that must be present"},
+		{name: "WARDEN_JWT_ALGORITHMS", def: "EdDSA,ES256,ES512,RS256,PS256", help: "allowed alg values"},
+		{name: "WARDEN_JWT_LEEWAY", def: "30s", help: "clock skew allowed on exp, nbf, iat"},
+		{name: "WARDEN_CLAIM_TENANT", def: "org_id", help: "claim naming the active tenant"},
+		{name: "WARDEN_CLAIM_TENANT_ROLE", def: "org_role", help: "claim with the tenant role(s)"},
+		{name: "WARDEN_CLAIM_ROLE", def: "role", help: "claim with global role(s)"},
+		{name: "WARDEN_CLAIM_PERMISSIONS", def: "permissions", help: "claim with extra permissions"},
+		{name: "WARDEN_POLICY_DIR", help: "load Rego from this directory and reload on change (development)"},
+		{name: "WARDEN_LOG_LEVEL", def: "info", help: "debug, info, warn, error"},
+		{name: "WARDEN_DECISION_LOG", def: "stdout", help: "stdout, a file path, or off"},
+		{name: "WARDEN_TRUSTED_PROXIES", help: "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is trusted"},
+	}
 }
 
-var supportedAlgorithms = map[string]bool{"EdDSA": true, "ES256": true, "ES384": true, "ES512": true,
-	"RS256": true, "RS384": true, "RS512": true, "PS256": true, "PS384": true, "PS512": true}
+// supportedAlgorithm reports the asymmetric algorithms a deployment may allow.
+func supportedAlgorithm(alg string) bool {
+	switch alg {
+	case "EdDSA", "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+		return true
+	}
+	return false
+}
 
 // flagName turns WARDEN_HTTP_ADDR into http-addr.
 func flagName(env string) string {
@@ -71,14 +80,14 @@ func flagName(env string) string {
 // readSettings resolves every setting from env, then flags. It returns the raw values.
 func readSettings(fs *flag.FlagSet, args []string, getenv func(string) string) (map[string]string, error) {
 	flags := map[string]*string{}
-	for _, s := range settings {
+	for _, s := range settings() {
 		flags[s.name] = fs.String(flagName(s.name), "", s.help+" (env "+s.name+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	vals := map[string]string{}
-	for _, s := range settings {
+	for _, s := range settings() {
 		v := getenv(s.name)
 		if v == "" {
 			v = s.def
@@ -97,7 +106,7 @@ func parseConfig(vals map[string]string) (Config, error) {
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
 	}
-	for _, s := range settings {
+	for _, s := range settings() {
 		if s.required && vals[s.name] == "" {
 			bad(s.name, "is required (%s)", s.help)
 		}
@@ -126,7 +135,7 @@ func parseConfig(vals map[string]string) (Config, error) {
 		a = strings.TrimSpace(a)
 		if a == "" {
 			continue
-		} else if !supportedAlgorithms[a] {
+		} else if !supportedAlgorithm(a) {
 			bad("WARDEN_JWT_ALGORITHMS", "%q is not an allowed asymmetric algorithm (HMAC and none are never accepted)", a)
 		}
 		c.Algorithms = append(c.Algorithms, a)
@@ -180,7 +189,7 @@ func logAttrs(vals map[string]string) []any {
 	}
 	sort.Strings(names)
 	secret := map[string]bool{}
-	for _, s := range settings {
+	for _, s := range settings() {
 		secret[s.name] = s.secret
 	}
 	out := []any{}
