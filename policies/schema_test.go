@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -394,32 +393,14 @@ func TestExamples(t *testing.T) {
 // schema as `opa check`: a policy directory whose Rego misspells an input field
 // is refused at start-up, so a hot reload can never bring such a typo in.
 func TestEngineTypeChecksAgainstSchema(t *testing.T) {
-	dir := t.TempDir()
-	err := fs.WalkDir(Bundle(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(Bundle(), p)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := copyBundle(t)
 	good, err := New(t.Context(), Options{Dir: dir})
 	if err != nil {
 		t.Fatalf("copy of the bundle: %v", err)
 	}
 	good.Close()
 	typo := "package warden.authz\n\n# METADATA\n# title: Typo\n_typo if input.subject.tenat == \"acme\"\n"
-	if err := os.WriteFile(filepath.Join(dir, "warden", "authz", "typo.rego"), []byte(typo), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, dir, "warden/authz/typo.rego", typo)
 	_, err = New(t.Context(), Options{Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "tenat") {
 		t.Fatalf("New with a misspelt input field: err = %v, want a type error naming tenat", err)
